@@ -1,0 +1,99 @@
+"""Stage 7b, boilerplate: block groups + article clusters -> support per group and the final block labels.
+
+Support counts distinct stories (clusters), not printed copies: a paragraph shared only by copies of one story is
+content; a block shared by two or more different stories is boilerplate. Page chrome found by ``segment`` is
+boilerplate even when it appears once. Nothing is removed here; labels are annotations the writer applies.
+
+    >>> support = group_support(groups, notes, cluster_of)
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import chrome
+from .groups import Group
+from .records import BlockNote
+
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("disclaimer", re.compile(r"\b(informational purposes|not (financial|investment|legal) advice|disclaimer|"
+                              r"views (expressed|and opinions)|does not constitute|for information only|"
+                              r"no (warranty|guarantee)|not responsible|do your own research|"
+                              r"(content|article) is intended|copyright|all rights reserved)\b", re.I)),
+    ("promo", re.compile(r"(https?://|www\.|\bvisit\b|\bsubscribe\b|\bsign up\b|\bdownload\b|\blearn more\b|"
+                         r"\bdelivers\b|\bsolutions\b|\bour (app|platform|service)s?\b|\bfree trial\b)", re.I)),
+    ("attribution", re.compile(r"\b(originally (published|appeared)|reporting by|editing by|written by|"
+                               r"contributed (to )?(this|reporting)|via\b|source:)", re.I)),
+)
+
+
+def kind_of(text: str) -> str:
+    """A descriptive kind for a repeated block: disclaimer, promo, attribution, or repeated."""
+    for kind, pattern in _KINDS:
+        if pattern.search(text):
+            return kind
+    return "repeated"
+
+
+def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int]) -> dict[str, int]:
+    """Distinct stories sharing each group; a block outside any article counts its page as one more."""
+    support = {}
+    for group in groups:
+        owners = set()
+        for bid in group.blocks:
+            occ = notes[bid].occurrence
+            owners.add(("story", cluster_of[occ]) if occ is not None else ("block", bid))
+        support[group.group_id] = len(owners)
+    return support
+
+
+def section_headings(notes: list[BlockNote], texts: dict[int, str], shared: set[int]) -> set[int]:
+    """Headings inside a story that introduce its own (unshared) paragraph: story structure, kept as content.
+
+    Stories from one writer often reuse section headings ("The Road Ahead: ..."); such a heading is shared by
+    different stories, yet removing it would cut the story's structure apart.
+    """
+    kept = set()
+    for bid in sorted(shared):
+        nxt = bid + 1
+        if (notes[bid].role == "body" and nxt < len(notes) and notes[nxt].occurrence == notes[bid].occurrence
+                and notes[bid].occurrence is not None and notes[nxt].role == "body" and nxt not in shared
+                and chrome.is_heading(texts.get(bid, "")) and len(chrome.words(texts.get(bid, ""))) <= 12):
+            kept.add(bid)
+    return kept
+
+
+def settle(notes: list[BlockNote], texts: dict[int, str], groups: list[Group], support: dict[str, int],
+           min_support: int) -> None:
+    """Write the final label, kind, group and support into every block note."""
+    group_of = {bid: g for g in groups for bid in g.blocks}
+    shared = {bid for bid, g in group_of.items() if support[g.group_id] >= min_support}
+    headings = section_headings(notes, texts, shared)
+    for bid, note in enumerate(notes):
+        group = group_of.get(bid)
+        if group is not None:
+            note.group = group.group_id
+            note.support = support[group.group_id]
+        else:
+            note.support = 1 if note.occurrence is not None or note.role != "body" else 0
+        _label(note, texts.get(bid, ""), bid in shared and bid not in headings)
+        if bid in headings:
+            note.kind, note.reason = "heading", f"section heading shared by {note.support} stories, kept with its story"
+
+
+def _label(note: BlockNote, text: str, shared: bool) -> None:
+    """Label one block from its structural role and whether it is shared across stories."""
+    if note.role == "title":
+        note.label, note.reason = "content", "headline of the article (kept as its title)"
+    elif note.role == "duplicate-title":
+        note.label, note.reason = "duplicate-title", "the headline printed again"
+    elif note.role in ("chrome", "outside"):
+        note.label = "boilerplate"
+        note.kind = note.kind or "navigation"
+        where = "outside any article" if note.role == "outside" else "inside the article"
+        note.reason = f"page chrome ({note.kind}) {where}"
+    elif shared:
+        note.label, note.kind = "boilerplate", kind_of(text)
+        note.reason = f"shared by {note.support} different stories"
+    else:
+        note.label, note.kind, note.reason = "content", None, None

@@ -1,0 +1,46 @@
+"""Stage 8, canonical: which copy of a story is kept.
+
+The rule, applied in this order: (1) the most complete content (most words once boilerplate is removed);
+(2) a source matching an earlier pattern of ``canonical.preferred_sources`` (shell globs on the path);
+(3) the earliest in input order: path, then JSONL record id (or record line), then start line. The rule is
+recorded in summary.json. Ranking is computed once and used both to pick cluster representatives and canonicals.
+
+    >>> ranks(contents, corpus, CanonicalConfig())[0]
+    3
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+
+from .config import CanonicalConfig
+from .records import Corpus, Occurrence
+from .verify import Content
+
+RULE = ("most complete content first (most words after boilerplate removal); then the first matching pattern of "
+        "canonical.preferred_sources; then earliest in input order (path, JSONL record id or line, start line)")
+
+
+def order_key(occ: Occurrence, corpus: Corpus) -> tuple[str, str, int, int]:
+    """Input order of an occurrence, independent of the order files were listed or records shuffled."""
+    page = corpus.pages[occ.page]
+    start = corpus.blocks[occ.blocks[0]].start_line if occ.blocks else 0
+    return (page.path, page.record_id or "", 0 if page.record_id else (page.record or 0), start)
+
+
+def _preference(path: str, patterns: tuple[str, ...]) -> int:
+    """Index of the first preferred-source pattern matching ``path`` (len(patterns) when none)."""
+    return next((i for i, p in enumerate(patterns) if fnmatch(path, p)), len(patterns))
+
+
+def ranks(contents: list[Content], corpus: Corpus, config: CanonicalConfig) -> list[int]:
+    """Rank of every occurrence under the canonical rule (0 = the best canonical)."""
+    keys = []
+    for i, occ in enumerate(corpus.occurrences):
+        path = corpus.pages[occ.page].path
+        keys.append((-len(contents[i].words), _preference(path, config.preferred_sources),
+                     order_key(occ, corpus), i))
+    rank = [0] * len(keys)
+    for position, key in enumerate(sorted(keys)):
+        rank[key[-1]] = position
+    return rank

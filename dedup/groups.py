@@ -1,0 +1,88 @@
+"""Stage 7a, block groups: blocks -> groups of the same paragraph or line, worded alike.
+
+Blocks are keyed by their ``skeleton`` (URLs, numbers and dates masked), so a disclaimer that differs only in a
+link or a date is one key. Short keys are then joined when they are near-identical rewordings ("For more
+information, visit X" / "For more info visit X."): datasketch MinHash LSH on character 4-grams proposes pairs,
+rapidfuzz's ratio verifies them. Groups are only annotations; ``boilerplate`` decides what they mean.
+
+    >>> groups = block_groups(texts, fp, BoilerplateConfig())
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from .candidates import lsh_pairs
+from .config import BoilerplateConfig
+from .fingerprint import Fingerprinter
+from .normalize import skeleton
+
+CHAR_GRAM = 4
+NEAR_LSH_THRESHOLD = 0.4
+
+
+@dataclass(frozen=True)
+class Group:
+    """Blocks sharing one wording (up to small edits); ``representative`` is the most common text."""
+
+    group_id: str
+    blocks: tuple[int, ...]
+    representative: str
+    wordings: int
+
+
+def _char_hashes(text: str) -> np.ndarray:
+    """Unique 32-bit hashes of the character 4-grams of ``text``."""
+    grams = {text[i:i + CHAR_GRAM] for i in range(max(1, len(text) - CHAR_GRAM + 1))}
+    digests = [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") for g in sorted(grams)]
+    return np.array(digests, dtype=np.uint32)
+
+
+def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig) -> list[tuple[int, int]]:
+    """Pairs of distinct keys (indices) that are near-identical wordings."""
+    eligible = {i: k for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens}
+    sigs = {i: fp.signature_of_hashes(_char_hashes(k)) for i, k in eligible.items()}
+    cutoff = config.block_similarity * 100
+    return [(i, j) for i, j in sorted(lsh_pairs(sigs, fp, NEAR_LSH_THRESHOLD))
+            if fuzz.ratio(keys[i], keys[j], score_cutoff=cutoff) >= cutoff]
+
+
+def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateConfig) -> list[Group]:
+    """Groups of two or more blocks (by block index) with the same or a near-identical wording."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for bid in sorted(texts):
+        key = skeleton(texts[bid])
+        if key:
+            by_key[key].append(bid)
+    keys = sorted(by_key)
+    parent = list(range(len(keys)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in _near_keys(keys, fp, config):
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(keys)):
+        members[find(i)].append(i)
+    groups = [_group(keys, idx, by_key, texts) for idx in members.values()]
+    return sorted((g for g in groups if len(g.blocks) >= 2), key=lambda g: g.blocks[0])
+
+
+def _group(keys: list[str], idx: list[int], by_key: dict[str, list[int]], texts: dict[int, str]) -> Group:
+    """One group from the key indices it joins."""
+    blocks = tuple(sorted(b for i in idx for b in by_key[keys[i]]))
+    counts = Counter({keys[i]: len(by_key[keys[i]]) for i in idx})
+    top = min(counts, key=lambda k: (-counts[k], k))
+    digest = hashlib.sha1(top.encode("utf-8")).hexdigest()[:12]
+    return Group(f"g-{digest}", blocks, texts[by_key[top][0]], len(idx))

@@ -1,0 +1,58 @@
+"""Text normalisation shared by every stage that compares text.
+
+``clean`` removes scraping noise that is not part of the story (ticker artifacts such as ``NvidiaNVDA--``, citation
+markers such as ``[4]``, thousands separators) and folds case and Unicode forms; ``tokens`` splits into words;
+``skeleton`` also masks URLs, e-mail addresses, numbers and dates, so that two wordings of one disclaimer that differ
+only in those compare equal. All three are idempotent.
+
+    >>> tokens("Shares of NvidiaNVDA-- rose 1,000 [4] times.")
+    ['shares', 'of', 'nvidia', 'rose', '1000', 'times']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_TICKER = re.compile(r"(?<=[a-z])[A-Z]{1,6}--")
+_CITATION = re.compile(r"\[\d{1,3}(?:[,\u2013-]\s*\d{1,3})*\]")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|ai|io|co|uk|example)(?:/\S*)?\b", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_MONTH = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?", re.I)
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I)
+_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*(?:st|nd|rd|th)?")
+
+
+def clean(text: str) -> str:
+    """NFKC, scraping noise removed, case-folded, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _TICKER.sub("", text)
+    text = _CITATION.sub("", text)
+    text = _THOUSANDS.sub("", text)
+    return _SPACE.sub(" ", text.casefold()).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Words of the cleaned text."""
+    return _WORD.findall(clean(text))
+
+
+def skeleton(text: str) -> str:
+    """Cleaned words with URLs, e-mails, dates and numbers masked: the shape shared by reworded boilerplate."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _URL.sub(" _url_ ", text)
+    text = _EMAIL.sub(" _email_ ", text)
+    text = _MONTH.sub(" _date_ ", text)
+    text = _WEEKDAY.sub(" _date_ ", text)
+    text = _NUMBER.sub(" _num_ ", clean(text))
+    return " ".join(_WORD.findall(text))
+
+
+def title_key(text: str) -> str:
+    """Comparison key for headlines: cleaned words only."""
+    return " ".join(tokens(text))

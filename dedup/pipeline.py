@@ -1,0 +1,168 @@
+"""The whole run, one stage after another; ``run()`` reads like the algorithm.
+
+ingest -> blocks -> segment -> groups -> (fingerprint -> candidates -> verify -> cluster -> support)* ->
+labels -> canonical -> write. The bracketed part repeats until the boilerplate set is stable: shared blocks are
+taken out of every article's content, the articles are clustered on what is left, and support is counted over
+the clusters. Each stage is a plain function over the records in ``records``; timings go under one key of
+summary.json so that every other field is byte-stable.
+
+    >>> summary = run([Path("seeds")], Path("reports"), Config())
+    >>> summary["counts"]["occurrences"]
+    23
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from . import boilerplate, canonical, outputs
+from .blocks import split_blocks
+from .candidates import candidate_pairs
+from .cluster import cluster
+from .config import Config
+from .fingerprint import Fingerprinter
+from .groups import Group, block_groups
+from .ingest import read_inputs
+from .normalize import tokens
+from .records import BlockNote, Corpus
+from .segment import segment
+from .verify import Content, Verdict, verify
+from .write import check_out_dir, write_outputs
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Result:
+    """Everything a run concluded, before it is written."""
+
+    corpus: Corpus
+    notes: list[BlockNote]
+    groups: list[Group]
+    support: dict[str, int]
+    root: list[int]
+    verdicts: dict[tuple[int, int], Verdict]
+    contents: list[Content]
+    rounds: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> Iterator[None]:
+    """Time a stage and report it."""
+    start = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + round(time.perf_counter() - start, 4)
+    if progress is not None:
+        progress(f"{stage}: {timings[stage]:.2f}s")
+
+
+def run(inputs: list[Path], out: Path, config: Config | None = None, *,
+        progress: Progress | None = None) -> dict[str, Any]:
+    """Find articles, copies and boilerplate in ``inputs``; write corpus and provenance files to ``out``."""
+    config = config or Config()
+    check_out_dir(out)
+    result = analyse(inputs, config, progress=progress)
+    with _timed(result.timings, "write", progress):
+        files, summary = outputs.build(result, config)
+        write_outputs(out, files, summary)
+    return summary
+
+
+def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = None) -> Result:
+    """All stages but writing."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "ingest", progress):
+        corpus = read_inputs(inputs, config.ingest)
+    with _timed(timings, "segment", progress):
+        corpus.blocks = []
+        for page in corpus.pages:
+            corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
+        corpus.occurrences, notes = segment(corpus, config.segment)
+    texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
+    fp = Fingerprinter(num_perm=config.fingerprint.num_perm, seed=config.fingerprint.seed,
+                       shingle_size=config.fingerprint.shingle_size)
+    with _timed(timings, "groups", progress):
+        groups = block_groups(texts, fp, config.boilerplate)
+    shared: set[int] = set()
+    root: list[int] = []
+    rounds = 0
+    for rounds in range(1, config.cluster.max_rounds + 1):
+        with _timed(timings, "fingerprint", progress):
+            contents = [content_of(occ.blocks, notes, corpus, shared, config.fingerprint.shingle_size)
+                        for occ in corpus.occurrences]
+        with _timed(timings, "cluster", progress):
+            root, verdicts = find_copies(contents, corpus, fp, config)
+        support = boilerplate.group_support(groups, notes, dict(enumerate(root)))
+        now = {bid for g in groups if support[g.group_id] >= config.boilerplate.min_support for bid in g.blocks}
+        if now == shared:
+            break
+        shared = now
+    with _timed(timings, "labels", progress):
+        boilerplate.settle(notes, texts, groups, support, config.boilerplate.min_support)
+    if progress is not None:
+        progress(f"{len(corpus.occurrences)} articles, {len(set(root))} stories, {rounds} round(s)")
+    return Result(corpus, notes, groups, support, root, verdicts, contents, rounds, timings)
+
+
+def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpus, excluded: set[int],
+               shingle_size: int = 5) -> Content:
+    """An article's cleaned content: its body blocks minus ``excluded`` (shared) blocks."""
+    words: list[str] = []
+    for bid in block_ids:
+        if notes[bid].role == "body" and bid not in excluded:
+            words.extend(tokens(corpus.blocks[bid].text))
+    return make_content(words, shingle_size)
+
+
+def make_content(words: list[str], shingle_size: int = 5) -> Content:
+    """Content record (text, digest, sorted unique shingle hashes) of a word list."""
+    import numpy as np
+
+    from .fingerprint import shingle_hashes
+
+    text = " ".join(words)
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    return Content(tuple(words), text, digest, np.unique(shingle_hashes(words, shingle_size)))
+
+
+def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter,
+                config: Config) -> tuple[list[int], dict[tuple[int, int], Verdict]]:
+    """Candidates (LSH) -> verified pairs -> clusters; returns each occurrence's cluster root and the verdicts."""
+    lead_n = config.fingerprint.lead_tokens
+    signatures = {i: fp.signature_of_hashes(c.shingles) for i, c in enumerate(contents) if c.size}
+    leads = {i: fp.signature(list(c.words[:lead_n])) for i, c in enumerate(contents) if c.size}
+    verdicts: dict[tuple[int, int], Verdict] = {}
+    for i, j in candidate_pairs(signatures, leads, fp, config.cluster):
+        verdicts[(i, j)] = verify(contents[i], contents[j], config.cluster)
+    for i, j in _exact_pairs(contents):
+        verdicts[(i, j)] = verify(contents[i], contents[j], config.cluster)
+    rank = canonical.ranks(contents, corpus, config.canonical)
+
+    def check(i: int, j: int) -> Verdict:
+        key = (min(i, j), max(i, j))
+        if key not in verdicts:
+            verdicts[key] = verify(contents[key[0]], contents[key[1]], config.cluster)
+        return verdicts[key]
+
+    edges = [(i, j, v) for (i, j), v in sorted(verdicts.items()) if v.match is not None]
+    return cluster(len(contents), rank, edges, check), verdicts
+
+
+def _exact_pairs(contents: list[Content]) -> list[tuple[int, int]]:
+    """Pairs with identical non-empty content (also those too short to have LSH candidates)."""
+    first: dict[str, int] = {}
+    pairs = []
+    for i, c in enumerate(contents):
+        if not c.words:
+            continue
+        if c.digest in first:
+            pairs.append((first[c.digest], i))
+        else:
+            first[c.digest] = i
+    return pairs

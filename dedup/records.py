@@ -1,0 +1,84 @@
+"""Typed records that flow between the pipeline stages.
+
+A ``Page`` is one text unit read from input: a whole ``.txt`` file, or one JSONL record. Pages are cut into
+``Block`` s (paragraphs or line groups with an inclusive 1-based line span), blocks into ``Occurrence`` s (one
+printed copy of an article). Stages never edit these; they return annotations keyed by block or occurrence index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Page:
+    """One text unit: a ``.txt`` file (``record`` is None) or one JSONL record (``record`` = its file line)."""
+
+    index: int
+    path: str
+    record: int | None
+    lines: tuple[str, ...]
+    encoding: str
+    title: str | None = None
+    record_id: str | None = None
+
+    @property
+    def where(self) -> str:
+        """``path`` or ``path:record`` for messages."""
+        return self.path if self.record is None else f"{self.path}:{self.record}"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph or line group of one page, lines ``start_line..end_line`` (1-based, inclusive)."""
+
+    index: int
+    page: int
+    start_line: int
+    end_line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One printed copy of an article: a contiguous run of blocks of one page."""
+
+    index: int
+    page: int
+    blocks: tuple[int, ...]
+    title: str | None
+    title_block: int | None = None
+
+
+@dataclass
+class BlockNote:
+    """What the stages concluded about one block; the writer applies these last."""
+
+    occurrence: int | None = None
+    role: str = "body"  # body | title | duplicate-title | chrome | outside
+    label: str = "content"  # content | boilerplate | template | duplicate-title
+    kind: str | None = None
+    group: str | None = None
+    support: int = 0
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input (or part of one) that was not read, with where and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+
+@dataclass
+class Corpus:
+    """Everything read from the inputs: pages, blocks, occurrences and what was skipped."""
+
+    pages: list[Page] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    occurrences: list[Occurrence] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)
