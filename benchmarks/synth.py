@@ -29,6 +29,7 @@ import re
 import shutil
 import sys
 import textwrap
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -132,7 +133,7 @@ OPENINGS = (
 )
 SPELLINGS = (("program", "programme"), ("labor", "labour"), ("center", "centre"), ("defense", "defence"),
              ("favor", "favour"), ("organization", "organisation"), ("analyze", "analyse"), ("percent", "per cent"))
-HEADLINE_SWAPS = {"SAYS": "said", "SEES": "expects", "RAISES": "lifts", "CUTS": "lowers", "BUY": "acquire",
+HEADLINE_SWAPS = {"SAYS": "said", "SEES": "expects", "RAISES": "lifts", "CUTS": "lowers", "BUY": "purchase",
                   "UNIT": "division", "NET": "profit", "SETS": "announces", "TO": "to", "IN": "in", "OF": "of"}
 NOT_NAMES = frozenset(
     "The This That These Those There Their They Then Than And But For With From When While Where Which What Who "
@@ -257,42 +258,32 @@ def add_opening(story: Story, opening: str) -> None:
     story.paragraphs[0] = f"{opening} {story.paragraphs[0]}"
 
 
-def make_hard_negatives(stories: list[Story], pool: Sequence[dict], rng: random.Random) -> list[tuple[str, str, str]]:
+def make_hard_negatives(stories: list[Story], pool: Sequence[dict],
+                        rng: random.Random) -> list[tuple[str, str, str]]:
     """Edit disjoint story pairs into hard negatives; also give a few other stories stock openings."""
     per_kind = max(1, round(len(stories) * HARD_NEGATIVE_SHARE))
     order = list(range(len(stories)))
     rng.shuffle(order)
-    used: list[bool] = [False] * len(stories)
+    free = [stories[i] for i in order]
     pairs: list[tuple[str, str, str]] = []
-
-    def take_pair(accept: Callable[[Story, Story], bool]) -> tuple[Story, Story] | None:
-        free = [i for i in order if not used[i]]
-        for x in range(len(free)):
-            for y in range(x + 1, min(len(free), x + 25)):
-                a, b = stories[free[x]], stories[free[y]]
-                if accept(a, b):
-                    used[free[x]] = used[free[y]] = True
-                    return a, b
-        return None
-
-    for _ in range(per_kind):
-        found = take_pair(share_names)
-        if found:
-            pairs.append(_pair(found, "names"))
-    for _ in range(per_kind):
-        found = take_pair(lambda a, b: True)
-        if found:
-            add_quote(found[0], found[1], quoted_sentence(pool, rng), rng.choice(PEOPLE))
-            pairs.append(_pair(found, "quote"))
-    for index in range(per_kind):
-        found = take_pair(lambda a, b: True)
-        if found:
-            for story in found:
-                add_opening(story, OPENINGS[index % len(OPENINGS)])
-            pairs.append(_pair(found, "opening"))
+    named = [s for s in free if len(extract_names(s.paragraphs)) >= 3][:2 * per_kind]
+    for a, b in zip(named[0::2], named[1::2]):
+        if share_names(a, b):
+            pairs.append(_pair((a, b), "names"))
+    taken = {s.cluster for s in named}
+    free = [s for s in free if s.cluster not in taken]
+    for a, b in zip(free[0:2 * per_kind:2], free[1:2 * per_kind:2]):
+        add_quote(a, b, quoted_sentence(pool, rng), rng.choice(PEOPLE))
+        pairs.append(_pair((a, b), "quote"))
+    free = free[2 * per_kind:]
+    for index, (a, b) in enumerate(zip(free[0:2 * per_kind:2], free[1:2 * per_kind:2])):
+        add_opening(a, OPENINGS[index % len(OPENINGS)])
+        add_opening(b, OPENINGS[index % len(OPENINGS)])
+        pairs.append(_pair((a, b), "opening"))
+    free = free[2 * per_kind:]
     extra = max(1, round(len(stories) * STOCK_OPENING_SHARE))
-    for i in [i for i in order if not used[i]][:extra]:
-        add_opening(stories[i], rng.choice(OPENINGS))
+    for story in free[:extra]:
+        add_opening(story, rng.choice(OPENINGS))
     return sorted(pairs)
 
 
@@ -378,7 +369,7 @@ def apply_edit(edit: str, title: str, paragraphs: list[str], rng: random.Random,
 def rewrite_headline(title: str) -> str:
     """Wire capitals to sentence-style words, with a few verbs swapped."""
     words = [HEADLINE_SWAPS.get(word, word) for word in title.split()]
-    return " ".join(w if not w.isupper() or "<" in w else w[0] + w[1:].lower() for w in words)
+    return " ".join(w[0] + w[1:].lower() if w.isalpha() and w.isupper() and len(w) > 3 else w for w in words)
 
 
 def number_format(paragraph: str) -> str:
@@ -793,22 +784,23 @@ RENDERERS: dict[str, Callable[[Sequence[Copy], Context], PageBuilder]] = {
 
 def paginate(copies: list[Copy], channel: Channel, rng: random.Random) -> list[list[Copy]]:
     """Shuffle a channel's copies into pages; a story never appears twice on one page."""
-    pending = list(copies)
+    pending = deque(copies)
     rng.shuffle(pending)
     pages: list[list[Copy]] = []
     while pending:
         size = rng.randint(*channel.per_page)
         page: list[Copy] = []
         seen: set[str] = set()
-        rest: list[Copy] = []
-        for copy in pending:
-            if len(page) < size and copy.story.cluster not in seen:
+        deferred: list[Copy] = []
+        while pending and len(page) < size:
+            copy = pending.popleft()
+            if copy.story.cluster in seen:
+                deferred.append(copy)
+            else:
                 page.append(copy)
                 seen.add(copy.story.cluster)
-            else:
-                rest.append(copy)
+        pending.extendleft(reversed(deferred))
         pages.append(page)
-        pending = rest
     return pages
 
 

@@ -15,6 +15,8 @@ from . import chrome
 from .groups import Group
 from .records import BlockNote
 
+MIN_OTHER_WORDS = 8
+
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("disclaimer", re.compile(r"\b(informational purposes|not (financial|investment|legal) advice|disclaimer|"
                               r"views (expressed|and opinions)|does not constitute|for information only|"
@@ -35,14 +37,26 @@ def kind_of(text: str) -> str:
     return "repeated"
 
 
-def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int]) -> dict[str, int]:
-    """Distinct stories sharing each group; a block outside any article counts its page as one more."""
+def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
+                  words: dict[int, int]) -> dict[str, int]:
+    """Distinct stories sharing each group; a block outside any article counts its page as one more.
+
+    An article that holds nothing but the group's block (a one-paragraph teaser of that very paragraph) is no
+    evidence of a different story, so it is not counted.
+    """
+    body_words: dict[int, int] = {}
+    for bid, note in enumerate(notes):
+        if note.occurrence is not None and note.role == "body":
+            body_words[note.occurrence] = body_words.get(note.occurrence, 0) + words.get(bid, 0)
     support = {}
     for group in groups:
         owners = set()
         for bid in group.blocks:
             occ = notes[bid].occurrence
-            owners.add(("story", cluster_of[occ]) if occ is not None else ("block", bid))
+            if occ is None:
+                owners.add(("block", bid))
+            elif body_words.get(occ, 0) - words.get(bid, 0) >= MIN_OTHER_WORDS:
+                owners.add(("story", cluster_of[occ]))
         support[group.group_id] = len(owners)
     return support
 

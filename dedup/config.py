@@ -63,7 +63,7 @@ class FingerprintConfig:
     num_perm: int = 128
     seed: int = 1
     shingle_size: int = 5
-    lead_tokens: int = 60
+    lead_tokens: int = 30
 
     def validate(self) -> None:
         if not 16 <= self.num_perm <= 1024:

@@ -25,7 +25,7 @@ _MONTH = re.compile(
     r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?", re.I)
 _WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I)
-_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*(?:st|nd|rd|th)?")
+_NUMBER = re.compile(r"(?<!\w)\d+(?:[.,:/-]\d+)*(?:st|nd|rd|th|s|m|bn|k|pct)?\b")
 
 
 def clean(text: str) -> str:

@@ -85,6 +85,7 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
             corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
         corpus.occurrences, notes = segment(corpus, config.segment)
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
+    words = {bid: len(tokens(text)) for bid, text in texts.items()}
     fp = Fingerprinter(num_perm=config.fingerprint.num_perm, seed=config.fingerprint.seed,
                        shingle_size=config.fingerprint.shingle_size)
     with _timed(timings, "groups", progress):
@@ -98,7 +99,7 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
                         for occ in corpus.occurrences]
         with _timed(timings, "cluster", progress):
             root, verdicts = find_copies(contents, corpus, fp, config)
-        support = boilerplate.group_support(groups, notes, dict(enumerate(root)))
+        support = boilerplate.group_support(groups, notes, dict(enumerate(root)), words)
         now = {bid for g in groups if support[g.group_id] >= config.boilerplate.min_support for bid in g.blocks}
         if now == shared:
             break
