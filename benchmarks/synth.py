@@ -30,6 +30,7 @@ import shutil
 import sys
 import textwrap
 from collections import deque
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -266,7 +267,7 @@ def make_hard_negatives(stories: list[Story], pool: Sequence[dict],
     rng.shuffle(order)
     free = [stories[i] for i in order]
     pairs: list[tuple[str, str, str]] = []
-    named = [s for s in free if len(extract_names(s.paragraphs)) >= 3][:2 * per_kind]
+    named = list(islice((s for s in free if len(extract_names(s.paragraphs)) >= 3), 2 * per_kind))
     for a, b in zip(named[0::2], named[1::2]):
         if share_names(a, b):
             pairs.append(_pair((a, b), "names"))

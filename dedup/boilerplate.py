@@ -16,6 +16,7 @@ from .groups import Group
 from .records import BlockNote
 
 MIN_OTHER_WORDS = 8
+MAX_QUOTE_SUPPORT = 3
 
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("disclaimer", re.compile(r"\b(informational purposes|not (financial|investment|legal) advice|disclaimer|"
@@ -83,6 +84,8 @@ def settle(notes: list[BlockNote], texts: dict[int, str], groups: list[Group], s
     group_of = {bid: g for g in groups for bid in g.blocks}
     shared = {bid for bid, g in group_of.items() if support[g.group_id] >= min_support}
     headings = section_headings(notes, texts, shared)
+    quotes = {bid for bid in shared if notes[bid].role == "body" and support[group_of[bid].group_id] <= MAX_QUOTE_SUPPORT
+              and chrome.is_quote(texts.get(bid, ""))}
     for bid, note in enumerate(notes):
         group = group_of.get(bid)
         if group is not None:
@@ -90,9 +93,11 @@ def settle(notes: list[BlockNote], texts: dict[int, str], groups: list[Group], s
             note.support = support[group.group_id]
         else:
             note.support = 1 if note.occurrence is not None or note.role != "body" else 0
-        _label(note, texts.get(bid, ""), bid in shared and bid not in headings)
+        _label(note, texts.get(bid, ""), bid in shared and bid not in headings and bid not in quotes)
         if bid in headings:
             note.kind, note.reason = "heading", f"section heading shared by {note.support} stories, kept with its story"
+        elif bid in quotes:
+            note.kind, note.reason = "quote", f"quotation shared by {note.support} stories, kept as reporting"
 
 
 def _label(note: BlockNote, text: str, shared: bool) -> None:

@@ -35,7 +35,7 @@ _SECTION_HEADINGS: tuple[tuple[str, str], ...] = (
     ("share", r"share( this( article| story| post)?| on)?:?|follow us.*|share article"),
     ("hashtags", r"hashtags?|tags?:?|topics:?|filed under:?.*|categories:?"),
     ("navigation", r"home|menu|navigation|skip to (main )?content|back to top|(tag|category|section|archive)s?:.*"),
-    ("promo", r"try our .*|explore what .*|download (our|the) app.*|advertisement|sponsored( content)?|ad"),
+    ("promo", r"try our .*|explore what .*|download (our|the) app.*"),
 )
 _SECTION_RE = tuple((kind, re.compile(rf"^(?:{pattern})[.!:]*$", re.I)) for kind, pattern in _SECTION_HEADINGS)
 
@@ -122,6 +122,14 @@ def is_bio(text: str) -> bool:
     if _BIO_START.match(body) and (_BIO_ROLE.search(body) or _BIO_FOLLOW.search(body)):
         return True
     return bool(_BIO_FOLLOW.search(body) and _BIO_ROLE.search(body))
+
+
+_QUOTED = re.compile(r"[\"“«„]([^\"”»“]{40,})[\"”»“]")
+
+
+def is_quote(text: str) -> bool:
+    """A paragraph built around a quotation of some length: reporting, even when two stories share it."""
+    return bool(_QUOTED.search(text))
 
 
 def chrome_kind(text: str) -> str | None:

@@ -24,8 +24,9 @@ from .normalize import skeleton, title_key
 from .records import Block, BlockNote, Corpus, Occurrence
 
 MIN_BODY_WORDS = 8
-SHORT_WORDS = 15
+SECTION_PARAGRAPH_WORDS = 25
 STRONG_START = 4
+LIST_SECTIONS = frozenset({"related", "comments", "newsletter", "hashtags", "share"})
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def _starts(ids: list[int], feats: list[Features], boundary: set[int]) -> list[i
         if score >= (STRONG_START if in_section else 2):
             candidates.append(pos)
             in_section = False
-        elif feats[bid].chrome and chrome.heading_kind(feats[bid].title):
+        elif chrome.heading_kind(feats[bid].title) in LIST_SECTIONS:
             in_section = True  # "Related Articles", "Comments" ...: headlines listed below are not articles
     kept: list[int] = []
     for n, pos in enumerate(candidates):
@@ -166,8 +167,8 @@ def _start_score(pos: int, ids: list[int], feats: list[Features], boundary: set[
         nxt = feats[ids[pos + 2]] if pos + 2 < len(ids) else None
     if nxt is not None and nxt.byline:
         score += 2
-    if all(feats[bid].chrome or feats[bid].rule for bid in ids[:pos]):
-        score += 1
+    if not any(_is_body(feats[bid]) for bid in ids[:pos]):
+        score += 1  # top of the page: only headers or chrome above
     elif feats[ids[pos - 1]].rule or ids[pos - 1] in boundary:
         score += 2
     return score
@@ -179,9 +180,13 @@ def _is_body(f: Features) -> bool:
 
 
 def _trim_tail(span: list[int], feats: list[Features], notes: list[BlockNote]) -> list[int]:
-    """Cut trailing page chrome (bio, related lists, comments...) off an article; mark it outside."""
+    """Cut page furniture that follows the story from a section heading on ("Related Articles", "Comments").
+
+    One-line chrome before such a heading (a bio, a "Read the full story" line) belongs to the article and
+    stays inside its span, labelled as chrome.
+    """
     for pos in range(1, len(span)):
-        kind = feats[span[pos]].chrome
+        kind = chrome.heading_kind(feats[span[pos]].title) if feats[span[pos]].chrome else None
         if kind is None or not any(_is_body(feats[b]) for b in span[:pos]):
             continue
         if _tail_fits(span[pos:], feats):
@@ -196,14 +201,13 @@ def _trim_tail(span: list[int], feats: list[Features], notes: list[BlockNote]) -
 
 
 def _tail_fits(tail: list[int], feats: list[Features]) -> bool:
-    """Whether every block of ``tail`` is chrome, short, or inside a chrome section opened by a heading."""
-    for bid in tail:
-        f = feats[bid]
-        if f.chrome and chrome.heading_kind(f.title):
-            return True
-        if not f.chrome and f.words > SHORT_WORDS:
-            return False
-    return True
+    """Whether ``tail`` reads as a list of furniture: the story never resumes with two paragraphs in a row.
+
+    Items of a "Related Articles" list may carry long snippets, but each stands alone between short lines
+    (source, time, headline); a story that goes on after a box resumes with consecutive paragraphs.
+    """
+    body = [not feats[bid].chrome and feats[bid].words >= SECTION_PARAGRAPH_WORDS for bid in tail[1:]]
+    return not any(a and b for a, b in zip(body, body[1:]))
 
 
 def _titled(span: list[int], feats: list[Features], notes: list[BlockNote], single: bool) -> Article:
@@ -227,8 +231,8 @@ def _titled(span: list[int], feats: list[Features], notes: list[BlockNote], sing
 def _mark_chrome_lines(span: list[int], feats: list[Features], notes: list[BlockNote]) -> None:
     """Label one-line furniture inside a story ("Advertisement", "READ MORE ...") as chrome."""
     for bid in span:
-        if notes[bid].role == "body" and feats[bid].chrome and feats[bid].chrome != "bio":
-            _mark(notes, bid, "chrome", feats[bid].chrome)
+        if notes[bid].role == "body" and (feats[bid].chrome or feats[bid].rule):
+            _mark(notes, bid, "chrome", feats[bid].chrome or "separator")
 
 
 def _mark(notes: list[BlockNote], bid: int, role: str, kind: str | None) -> None:

@@ -1,0 +1,620 @@
+"""Score a ``dedup run`` output folder against a gold file (used by ``dedup eval`` and benchmarks/quality.py).
+
+The gold file is JSON Lines with ``occurrence``, ``lines``, ``story`` and ``hard_negative`` records (format:
+benchmarks/README.md); partial gold is fine, unlabelled lines and occurrences are simply not scored. The scorer
+reads only ``occurrences.jsonl``, ``blocks.jsonl`` and ``corpus.jsonl`` of the output folder.
+
+Metrics: ``segmentation`` (share of gold occurrences matched one-to-one by a predicted occurrence in the same
+file/record with line IoU >= 0.9), pairwise precision/recall/F1 and the adjusted Rand index over gold occurrences
+(an unmatched gold occurrence counts as a predicted singleton), ``hard_negatives_merged``, line-level boilerplate
+precision/recall/F1, ``content_retention`` and counts.
+
+Output paths are matched to gold paths in three steps: (1) equal after ``os.path.normpath``; (2) equal as absolute
+paths, gold paths taken relative to the gold file's folder and output paths relative to the current directory;
+(3) the gold path with the longest common suffix of path components (at least the file name); a tie is ambiguous
+and the output path stays unmatched.
+
+    >>> metrics = score(Path("out"), load_gold(Path("truth.jsonl")))
+    >>> print(format_table(metrics))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+from rapidfuzz import fuzz, process
+
+IOU_MATCH = 0.9
+FUZZ_MATCH = 90.0
+REMOVED_LABELS = frozenset({"boilerplate", "template", "duplicate-title"})
+GOLD_LINE_LABELS = frozenset({"content", "boilerplate", "title"})
+GOLD_TYPES = ("occurrence", "lines", "story", "hard_negative")
+WHOLE_RECORD = (0, 0)
+
+Key = tuple[str, "int | None"]
+
+
+class GoldError(ValueError):
+    """A malformed gold file; the message names the file and line."""
+
+
+class OutputError(ValueError):
+    """A missing or malformed run output file; the message names the file and line."""
+
+
+# ---------------------------------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class GoldOccurrence:
+    """One true article occurrence: lines ``start_line..end_line`` of a file or of one JSONL record's text."""
+
+    path: str
+    record: int | None
+    start_line: int
+    end_line: int
+    cluster: str
+    site: str | None = None
+    copy: str | None = None
+
+
+@dataclass(frozen=True)
+class GoldLines:
+    """A labelled line range: ``content``, ``boilerplate`` or ``title`` (titles are not scored)."""
+
+    path: str
+    record: int | None
+    start_line: int
+    end_line: int
+    label: str
+    kind: str | None = None
+
+
+@dataclass
+class Gold:
+    """A parsed gold file; ``base_dir`` is the folder relative gold paths are resolved against."""
+
+    source: Path
+    base_dir: Path
+    occurrences: list[GoldOccurrence] = field(default_factory=list)
+    lines: list[GoldLines] = field(default_factory=list)
+    stories: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    hard_negatives: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def paths(self) -> list[str]:
+        """Every path named by an occurrence or lines record, sorted."""
+        return sorted({o.path for o in self.occurrences} | {g.path for g in self.lines})
+
+
+@dataclass(frozen=True)
+class PredOccurrence:
+    """One predicted occurrence from ``occurrences.jsonl`` (no line numbers: the whole record)."""
+
+    occurrence_id: str
+    path: str
+    record: int | None
+    start_line: int | None
+    end_line: int | None
+    cluster_id: str
+    canonical: bool
+    similarity: float | None
+
+
+@dataclass(frozen=True)
+class PredBlock:
+    """One block from ``blocks.jsonl``; ``removed`` when its label is boilerplate, template or duplicate-title."""
+
+    path: str
+    record: int | None
+    start_line: int
+    end_line: int
+    removed: bool
+
+
+@dataclass
+class Output:
+    """What the scorer reads from a run's output folder; ``blocks``/``corpus`` are None when the file is absent."""
+
+    occurrences: list[PredOccurrence]
+    blocks: list[PredBlock] | None
+    corpus: dict[str, str] | None
+
+
+# -------------------------------------------------------------------------------------------------- gold file
+
+
+def load_gold(path: Path) -> Gold:
+    """Parse a gold JSONL file; malformed lines raise ``GoldError`` naming ``file:line``.
+
+    >>> gold = load_gold(Path("bench/truth.jsonl"))
+    >>> len(gold.occurrences) > 0
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GoldError(f"{path}: gold file not found")
+    gold = Gold(source=path, base_dir=path.resolve().parent)
+    for number, record in _json_lines(path, GoldError):
+        where = f"{path}:{number}"
+        kind = record.get("type")
+        if kind == "occurrence":
+            start, end = _span(record, where, GoldError)
+            gold.occurrences.append(GoldOccurrence(
+                _text(record, "path", where), _record(record, where, GoldError), start, end,
+                _text(record, "cluster", where), _optional_text(record, "site"), _optional_text(record, "copy")))
+        elif kind == "lines":
+            start, end = _span(record, where, GoldError)
+            label = _text(record, "label", where)
+            if label not in GOLD_LINE_LABELS:
+                raise GoldError(f"{where}: label must be one of {sorted(GOLD_LINE_LABELS)}, got {label!r}")
+            gold.lines.append(GoldLines(_text(record, "path", where), _record(record, where, GoldError),
+                                        start, end, label, _optional_text(record, "kind")))
+        elif kind == "story":
+            paragraphs = record.get("paragraphs")
+            if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
+                raise GoldError(f"{where}: 'paragraphs' must be a list of strings")
+            gold.stories[_text(record, "cluster", where)] = (str(record.get("title") or ""), paragraphs)
+        elif kind == "hard_negative":
+            gold.hard_negatives.append((_text(record, "a", where), _text(record, "b", where),
+                                        str(record.get("why") or "")))
+        else:
+            raise GoldError(f"{where}: 'type' must be one of {list(GOLD_TYPES)}, got {kind!r}")
+    return gold
+
+
+def _json_lines(path: Path, error: type[ValueError]) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line; bad JSON raises ``error`` naming file:line."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise error(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno})") from None
+            if not isinstance(record, dict):
+                raise error(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+            yield number, record
+
+
+def _text(record: dict, key: str, where: str, error: type[ValueError] = GoldError) -> str:
+    """A required non-empty string field (ints are accepted and converted)."""
+    value = record.get(key)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise error(f"{where}: '{key}' must be a non-empty string, got {value!r}")
+    return str(value)
+
+
+def _optional_text(record: dict, key: str) -> str | None:
+    """An optional string field."""
+    value = record.get(key)
+    return None if value is None else str(value)
+
+
+def _record(record: dict, where: str, error: type[ValueError]) -> int | None:
+    """The ``record`` field: null for text files, a positive JSONL line number otherwise."""
+    value = record.get("record")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise error(f"{where}: 'record' must be null or a positive integer, got {value!r}")
+    return value
+
+
+def _span(record: dict, where: str, error: type[ValueError]) -> tuple[int, int]:
+    """``start_line``/``end_line`` as a valid 1-based inclusive range."""
+    start, end = record.get("start_line"), record.get("end_line")
+    for name, value in (("start_line", start), ("end_line", end)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise error(f"{where}: '{name}' must be a positive integer, got {value!r}")
+    if end < start:
+        raise error(f"{where}: end_line {end} is before start_line {start}")
+    return start, end
+
+
+# ------------------------------------------------------------------------------------------------ run output
+
+
+def load_output(out_dir: Path) -> Output:
+    """Read ``occurrences.jsonl`` (required), ``blocks.jsonl`` and ``corpus.jsonl`` (optional) of a run."""
+    out_dir = Path(out_dir)
+    occurrences_path = out_dir / "occurrences.jsonl"
+    if not occurrences_path.is_file():
+        raise OutputError(f"{occurrences_path}: not found; is {out_dir} the --out folder of a `dedup run`?")
+    occurrences = [_pred_occurrence(r, f"{occurrences_path}:{n}") for n, r in _json_lines(occurrences_path,
+                                                                                          OutputError)]
+    blocks_path = out_dir / "blocks.jsonl"
+    blocks = None
+    if blocks_path.is_file():
+        blocks = [_pred_block(r, f"{blocks_path}:{n}") for n, r in _json_lines(blocks_path, OutputError)]
+    corpus_path = out_dir / "corpus.jsonl"
+    corpus = None
+    if corpus_path.is_file():
+        corpus = {}
+        for number, record in _json_lines(corpus_path, OutputError):
+            cluster = record.get("cluster_id")
+            text = record.get("text")
+            if cluster is None or not isinstance(text, str):
+                raise OutputError(f"{corpus_path}:{number}: needs 'cluster_id' and a string 'text'")
+            corpus.setdefault(str(cluster), text)
+    return Output(occurrences, blocks, corpus)
+
+
+def _pred_occurrence(record: dict, where: str) -> PredOccurrence:
+    """One ``occurrences.jsonl`` line."""
+    start, end = record.get("start_line"), record.get("end_line")
+    if start is None or end is None:
+        start = end = None
+    else:
+        start, end = _span(record, where, OutputError)
+    similarity = record.get("similarity")
+    if similarity is not None and (isinstance(similarity, bool) or not isinstance(similarity, (int, float))):
+        raise OutputError(f"{where}: 'similarity' must be a number or null, got {similarity!r}")
+    return PredOccurrence(
+        occurrence_id=str(record.get("occurrence_id", where)), path=_text(record, "path", where, OutputError),
+        record=_record(record, where, OutputError), start_line=start, end_line=end,
+        cluster_id=_text(record, "cluster_id", where, OutputError), canonical=record.get("canonical") is True,
+        similarity=None if similarity is None else float(similarity))
+
+
+def _pred_block(record: dict, where: str) -> PredBlock:
+    """One ``blocks.jsonl`` line."""
+    start, end = _span(record, where, OutputError)
+    label = _text(record, "label", where, OutputError)
+    return PredBlock(_text(record, "path", where, OutputError), _record(record, where, OutputError), start, end,
+                     label in REMOVED_LABELS)
+
+
+# ----------------------------------------------------------------------------------------------- path matching
+
+
+def _norm(path: str) -> str:
+    """``os.path.normpath`` with forward slashes."""
+    return os.path.normpath(path).replace("\\", "/")
+
+
+class PathMatcher:
+    """Maps output paths to gold paths: normpath equality, absolute equality, then longest unique suffix."""
+
+    def __init__(self, gold_paths: Sequence[str], base_dir: Path) -> None:
+        self._exact = {_norm(p): p for p in gold_paths}
+        self._absolute = {_norm(os.path.join(base_dir, p)): p for p in gold_paths}
+        self._by_name: dict[str, list[str]] = defaultdict(list)
+        for gold in sorted(gold_paths):
+            self._by_name[_norm(gold).rsplit("/", 1)[-1]].append(gold)
+        self._cache: dict[str, str | None] = {}
+
+    def match(self, path: str) -> str | None:
+        """The gold path ``path`` refers to, or None when there is none or the suffix match is a tie."""
+        if path not in self._cache:
+            self._cache[path] = self._match(path)
+        return self._cache[path]
+
+    def _match(self, path: str) -> str | None:
+        normal = _norm(path)
+        if normal in self._exact:
+            return self._exact[normal]
+        absolute = _norm(os.path.abspath(path))
+        if absolute in self._absolute:
+            return self._absolute[absolute]
+        parts = normal.split("/")
+        scored = sorted(((common_suffix(parts, _norm(g).split("/")), g) for g in self._by_name.get(parts[-1], [])),
+                        reverse=True)
+        if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+            return None
+        return scored[0][1]
+
+
+def common_suffix(a: Sequence[str], b: Sequence[str]) -> int:
+    """Number of equal trailing components of two split paths."""
+    count = 0
+    while count < min(len(a), len(b)) and a[-1 - count] == b[-1 - count]:
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------------- metrics
+
+
+def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Intersection over union of two inclusive line ranges (``WHOLE_RECORD`` matches anything fully)."""
+    if a == WHOLE_RECORD or b == WHOLE_RECORD:
+        return 1.0
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]) + 1)
+    union = (a[1] - a[0] + 1) + (b[1] - b[0] + 1) - inter
+    return inter / union
+
+
+def comb2(n: int) -> int:
+    """n choose 2."""
+    return n * (n - 1) // 2
+
+
+def pair_counts(labels_true: Sequence[str], labels_pred: Sequence[str]) -> tuple[int, int, int, int]:
+    """(pairs together in both, together in truth, together in prediction, all pairs), exact integers."""
+    table = Counter(zip(labels_true, labels_pred))
+    both = sum(comb2(n) for n in table.values())
+    true_pairs = sum(comb2(n) for n in Counter(labels_true).values())
+    pred_pairs = sum(comb2(n) for n in Counter(labels_pred).values())
+    return both, true_pairs, pred_pairs, comb2(len(labels_true))
+
+
+def adjusted_rand_index(labels_true: Sequence[str], labels_pred: Sequence[str]) -> float:
+    """Hubert-Arabie ARI from exact pair counts; 1.0 when both partitions are trivial (all one / all singletons).
+
+    >>> adjusted_rand_index(["a", "a", "b"], ["x", "x", "y"])
+    1.0
+    """
+    both, true_pairs, pred_pairs, total = pair_counts(labels_true, labels_pred)
+    if total == 0:
+        return 1.0
+    expected = Fraction(true_pairs * pred_pairs, total)
+    maximum = Fraction(true_pairs + pred_pairs, 2)
+    if maximum == expected:
+        return 1.0
+    return float((both - expected) / (maximum - expected))
+
+
+def prf(tp: int, predicted: int, actual: int) -> tuple[float, float, float]:
+    """Precision, recall, F1; an empty denominator gives 1.0 when the other side is empty too, else 0.0."""
+    precision = tp / predicted if predicted else (1.0 if actual == 0 else 0.0)
+    recall = tp / actual if actual else (1.0 if predicted == 0 else 0.0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def normalise_paragraph(text: str) -> str:
+    """Case-folded, whitespace-collapsed paragraph for retention matching."""
+    return " ".join(text.casefold().split())
+
+
+def corpus_paragraphs(text: str) -> list[str]:
+    """Candidate paragraphs of a corpus text: blank-line-separated blocks and single lines, normalised."""
+    blocks = [normalise_paragraph(b) for b in text.replace("\r\n", "\n").split("\n\n")]
+    lines = [normalise_paragraph(line) for line in text.splitlines()]
+    return sorted({p for p in blocks + lines if p})
+
+
+def paragraph_retained(paragraph: str, exact: set[str], candidates: Sequence[str]) -> bool:
+    """True when the paragraph is in the corpus text exactly or with fuzz.ratio >= 90 (after normalising)."""
+    wanted = normalise_paragraph(paragraph)
+    if not wanted or wanted in exact:
+        return True
+    return process.extractOne(wanted, candidates, scorer=fuzz.ratio, score_cutoff=FUZZ_MATCH) is not None
+
+
+# ----------------------------------------------------------------------------------------------------- scorer
+
+
+@dataclass
+class Prepared:
+    """Everything that does not depend on the similarity threshold, computed once per (output, gold)."""
+
+    output: Output
+    gold: Gold
+    matched: dict[int, int]          # gold occurrence index -> predicted occurrence index (IoU >= 0.9)
+    associated: dict[int, int]       # gold occurrence index -> predicted occurrence with the largest overlap
+    unmatched_paths: int
+    static: dict[str, float | int]   # boilerplate, retention and count metrics
+
+
+def prepare(output: Output, gold: Gold) -> Prepared:
+    """Match paths and occurrences and compute the threshold-independent metrics."""
+    matcher = PathMatcher(gold.paths(), gold.base_dir)
+    predicted_by_key: dict[Key, list[int]] = defaultdict(list)
+    unmatched_paths = 0
+    for index, occ in enumerate(output.occurrences):
+        gold_path = matcher.match(occ.path)
+        if gold_path is None:
+            unmatched_paths += 1
+            continue
+        predicted_by_key[(gold_path, occ.record)].append(index)
+    gold_by_key: dict[Key, list[int]] = defaultdict(list)
+    for index, occ in enumerate(gold.occurrences):
+        gold_by_key[(occ.path, occ.record)].append(index)
+    matched: dict[int, int] = {}
+    associated: dict[int, int] = {}
+    for key, gold_indices in gold_by_key.items():
+        _match_key(gold, output, gold_indices, predicted_by_key.get(key, []), matched, associated)
+    prepared = Prepared(output, gold, matched, associated, unmatched_paths, {})
+    prepared.static.update(_boilerplate_metrics(output, gold, matcher))
+    prepared.static.update(_retention_metrics(prepared))
+    return prepared
+
+
+def _match_key(gold: Gold, output: Output, gold_indices: Sequence[int], pred_indices: Sequence[int],
+               matched: dict[int, int], associated: dict[int, int]) -> None:
+    """Greedy one-to-one IoU matching inside one file/record, plus largest-overlap association."""
+    candidates: list[tuple[float, int, int]] = []
+    for g in gold_indices:
+        gold_span = (gold.occurrences[g].start_line, gold.occurrences[g].end_line)
+        best: tuple[float, int] | None = None
+        for p in pred_indices:
+            occ = output.occurrences[p]
+            span = WHOLE_RECORD if occ.start_line is None else (occ.start_line, occ.end_line)
+            overlap = iou(gold_span, span)
+            if overlap > 0:
+                candidates.append((overlap, g, p))
+                if best is None or overlap > best[0]:
+                    best = (overlap, p)
+        if best is not None:
+            associated[g] = best[1]
+    used_gold: set[int] = set()
+    used_pred: set[int] = set()
+    for overlap, g, p in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if overlap >= IOU_MATCH and g not in used_gold and p not in used_pred:
+            matched[g] = p
+            used_gold.add(g)
+            used_pred.add(p)
+
+
+def _boilerplate_metrics(output: Output, gold: Gold, matcher: PathMatcher) -> dict[str, float | int]:
+    """Line-level boilerplate precision/recall/F1 over gold content/boilerplate lines covered by a block."""
+    scored_ranges = [g for g in gold.lines if g.label != "title"]
+    if output.blocks is None or not scored_ranges:
+        nan = float("nan")
+        return {"boilerplate_precision": nan, "boilerplate_recall": nan, "boilerplate_f1": nan,
+                "boilerplate_lines_scored": 0, "boilerplate_lines_uncovered": 0}
+    index: dict[Key, tuple[list[int], list[PredBlock]]] = {}
+    grouped: dict[Key, list[PredBlock]] = defaultdict(list)
+    for block in output.blocks:
+        gold_path = matcher.match(block.path)
+        if gold_path is not None:
+            grouped[(gold_path, block.record)].append(block)
+    for key, blocks in grouped.items():
+        blocks.sort(key=lambda b: (b.start_line, b.end_line))
+        index[key] = ([b.start_line for b in blocks], blocks)
+    tp = fp = fn = tn = uncovered = 0
+    for lines in scored_ranges:
+        starts, blocks = index.get((lines.path, lines.record), ([], []))
+        for number in range(lines.start_line, lines.end_line + 1):
+            position = bisect_right(starts, number) - 1
+            if position < 0 or blocks[position].end_line < number:
+                uncovered += 1
+                continue
+            removed = blocks[position].removed
+            if lines.label == "boilerplate":
+                tp, fn = tp + removed, fn + (not removed)
+            else:
+                fp, tn = fp + removed, tn + (not removed)
+    precision, recall, f1 = prf(tp, tp + fp, tp + fn)
+    return {"boilerplate_precision": precision, "boilerplate_recall": recall, "boilerplate_f1": f1,
+            "boilerplate_lines_scored": tp + fp + fn + tn, "boilerplate_lines_uncovered": uncovered}
+
+
+def _retention_metrics(prepared: Prepared) -> dict[str, float | int]:
+    """Mean share of each story's paragraphs found in the canonical text of its main predicted cluster."""
+    gold, output = prepared.gold, prepared.output
+    clusters_of: dict[str, list[str]] = defaultdict(list)
+    for g, occ in enumerate(gold.occurrences):
+        if g in prepared.associated:
+            clusters_of[occ.cluster].append(output.occurrences[prepared.associated[g]].cluster_id)
+    stories = sorted(c for c in gold.stories if any(o.cluster == c for o in gold.occurrences))
+    if output.corpus is None or not stories:
+        return {"content_retention": float("nan"), "stories_scored": 0}
+    shares: list[float] = []
+    cache: dict[str, tuple[set[str], list[str]]] = {}
+    for cluster in stories:
+        paragraphs = gold.stories[cluster][1]
+        votes = Counter(clusters_of.get(cluster, []))
+        if not votes or not paragraphs:
+            shares.append(0.0 if paragraphs else 1.0)
+            continue
+        predicted = sorted(votes.items(), key=lambda item: (-item[1], item[0]))[0][0]
+        text = output.corpus.get(predicted)
+        if text is None:
+            shares.append(0.0)
+            continue
+        if predicted not in cache:
+            candidates = corpus_paragraphs(text)
+            cache[predicted] = (set(candidates), candidates)
+        exact, candidates = cache[predicted]
+        shares.append(sum(paragraph_retained(p, exact, candidates) for p in paragraphs) / len(paragraphs))
+    return {"content_retention": sum(shares) / len(shares), "stories_scored": len(shares)}
+
+
+def effective_cluster(occ: PredOccurrence, threshold: float | None) -> str:
+    """The occurrence's cluster, or a singleton of its own when its similarity is below ``threshold``."""
+    if threshold is None or occ.canonical or occ.similarity is None or occ.similarity >= threshold:
+        return occ.cluster_id
+    return f"\x00split:{occ.occurrence_id}:{occ.path}:{occ.record}:{occ.start_line}"
+
+
+def cluster_metrics(prepared: Prepared, threshold: float | None) -> dict[str, float | int]:
+    """Segmentation, pairwise P/R/F1, ARI, hard negatives merged and cluster counts at one threshold."""
+    gold, output = prepared.gold, prepared.output
+    clusters = [effective_cluster(occ, threshold) for occ in output.occurrences]
+    labels_true = [occ.cluster for occ in gold.occurrences]
+    labels_pred = [clusters[prepared.matched[g]] if g in prepared.matched else f"\x00unmatched:{g}"
+                   for g in range(len(gold.occurrences))]
+    both, true_pairs, pred_pairs, _ = pair_counts(labels_true, labels_pred)
+    precision, recall, f1 = prf(both, pred_pairs, true_pairs)
+    members: dict[str, set[str]] = defaultdict(set)
+    for g, occ in enumerate(gold.occurrences):
+        if g in prepared.associated:
+            members[occ.cluster].add(clusters[prepared.associated[g]])
+    merged = sum(1 for a, b, _ in gold.hard_negatives if members.get(a, set()) & members.get(b, set()))
+    total = len(gold.occurrences)
+    return {
+        "segmentation": len(prepared.matched) / total if total else float("nan"),
+        "pairwise_precision": precision, "pairwise_recall": recall, "pairwise_f1": f1,
+        "ari": adjusted_rand_index(labels_true, labels_pred),
+        "hard_negatives_merged": merged, "hard_negatives": len(gold.hard_negatives),
+        "canonical_count": len(set(clusters)),
+        "true_story_count": len(set(labels_true)) if labels_true else len(gold.stories),
+        "gold_occurrences": total, "gold_occurrences_matched": len(prepared.matched),
+        "predicted_occurrences": len(output.occurrences),
+        "predicted_occurrences_unmatched_path": prepared.unmatched_paths,
+        "gold_pairs": true_pairs, "predicted_pairs": pred_pairs, "true_positive_pairs": both,
+    }
+
+
+def score(out_dir: Path, gold: Gold, *, threshold: float | None = None) -> dict[str, float | int]:
+    """All metrics for one run output folder; ``threshold`` splits off low-similarity occurrences (see ``sweep``).
+
+    >>> m = score(Path("out"), load_gold(Path("truth.jsonl")))
+    >>> round(m["pairwise_f1"], 3)
+    """
+    prepared = prepare(load_output(out_dir), gold)
+    return _ordered({**cluster_metrics(prepared, threshold), **prepared.static})
+
+
+def sweep(out_dir: Path, gold: Gold, thresholds: Sequence[float]) -> list[dict[str, float | int]]:
+    """Re-score the clustering at several thresholds using only the output files.
+
+    Approximation: an occurrence whose ``similarity`` (to its canonical) is below the threshold is split off as a
+    singleton; nothing is re-clustered, so a higher threshold can only split clusters, never merge them, and
+    canonicals, occurrences without a similarity, boilerplate and content retention stay as the run wrote them.
+
+    >>> rows = sweep(Path("out"), load_gold(Path("truth.jsonl")), [0.5, 0.7, 0.9])
+    >>> [round(r["pairwise_f1"], 2) for r in rows]
+    """
+    prepared = prepare(load_output(out_dir), gold)
+    return [_ordered({"threshold": float(t), **cluster_metrics(prepared, float(t)), **prepared.static})
+            for t in thresholds]
+
+
+METRIC_ORDER = (
+    "threshold", "segmentation", "pairwise_precision", "pairwise_recall", "pairwise_f1", "ari",
+    "hard_negatives_merged", "hard_negatives", "boilerplate_precision", "boilerplate_recall", "boilerplate_f1",
+    "content_retention", "canonical_count", "true_story_count", "gold_occurrences", "gold_occurrences_matched",
+    "predicted_occurrences", "predicted_occurrences_unmatched_path", "gold_pairs", "predicted_pairs",
+    "true_positive_pairs", "boilerplate_lines_scored", "boilerplate_lines_uncovered", "stories_scored",
+)
+
+
+def _ordered(metrics: dict[str, float | int]) -> dict[str, float | int]:
+    """Metrics in the documented order (unknown keys last, sorted)."""
+    known = [k for k in METRIC_ORDER if k in metrics]
+    return {k: metrics[k] for k in known + sorted(set(metrics) - set(known))}
+
+
+def format_value(value: object) -> str:
+    """Ints as is, floats with 4 decimals, NaN as n/a."""
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.4f}"
+    return str(value)
+
+
+def format_table(metrics: Mapping[str, float | int] | Sequence[Mapping[str, float | int]]) -> str:
+    """A markdown table: one metric per row for a dict, one row per entry for a list (e.g. ``sweep`` rows).
+
+    >>> print(format_table({"pairwise_f1": 0.5, "gold_occurrences": 4}))
+    | metric | value |
+    """
+    if isinstance(metrics, Mapping):
+        rows = [f"| {name} | {format_value(value)} |" for name, value in metrics.items()]
+        return "\n".join(["| metric | value |", "| --- | ---: |", *rows])
+    if not metrics:
+        return ""
+    columns = list(metrics[0])
+    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---:" for _ in columns) + " |"]
+    lines += ["| " + " | ".join(format_value(row.get(c, "")) for c in columns) + " |" for row in metrics]
+    return "\n".join(lines)
