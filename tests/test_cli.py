@@ -1,0 +1,79 @@
+"""The command line: a thin layer; errors become clear messages and documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import ROOT, read_jsonl, write
+from dedup.cli import main
+
+
+def test_run_writes_outputs_and_reports_counts(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(ROOT / "seeds"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "23 articles, 20 stories" in result.output
+    assert len(read_jsonl(out / "occurrences.jsonl")) == 23
+
+
+def test_missing_input_names_the_path(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "nope: no such file or folder" in result.output
+
+
+def test_bad_config_key_lists_known_keys(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "c.toml", "[cluster]\nnear_treshold = 0.5\n")
+    result = CliRunner().invoke(main, ["run", str(ROOT / "seeds"), "--out", str(tmp_path / "o"), "--config", str(cfg)])
+    assert result.exit_code == 1
+    assert "unknown key cluster.near_treshold" in result.output and "near_threshold" in result.output
+
+
+def test_config_file_changes_the_run_and_is_recorded(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "c.toml", "[fingerprint]\nnum_perm = 64\n")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["run", str(ROOT / "seeds"), "--out", str(out), "--config", str(cfg), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["fingerprint"]["num_perm"] == 64
+
+
+def test_invalid_threshold_says_the_fix(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "c.toml", "[cluster]\nlsh_threshold = 0.9\nnear_threshold = 0.6\n")
+    result = CliRunner().invoke(main, ["run", str(ROOT / "seeds"), "--out", str(tmp_path / "o"), "--config", str(cfg)])
+    assert result.exit_code == 1
+    assert "over-approximate" in result.output
+
+
+def test_output_folder_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    target = write(tmp_path / "file", "x")
+    result = CliRunner().invoke(main, ["run", str(ROOT / "seeds"), "--out", str(target)])
+    assert result.exit_code == 1 and "is not a folder" in result.output
+
+
+def test_strict_fails_on_skipped_input(tmp_path: Path) -> None:
+    write(tmp_path / "in" / "ok.txt", "A Title Here\n\nSome body text that is long enough to be an article body.\n")
+    write(tmp_path / "in" / "bad.jsonl", '{"text": "fine"}\nnot json\n')
+    args = ["run", str(tmp_path / "in"), "--out", str(tmp_path / "o")]
+    loose = CliRunner().invoke(main, args)
+    assert loose.exit_code == 0 and "bad.jsonl:2" in loose.output and "not valid JSON" in loose.output
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_bad_usage_exits_2() -> None:
+    assert CliRunner().invoke(main, ["run", "--no-such-option"]).exit_code == 2
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert re.search(rf"`dedup {name}\b|dedup {name} \[", readme), f"dedup {name} is not in README.md"
+        for param in main.commands[name].params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--"):
+                    assert opt in readme, f"dedup {name} {opt} is not in README.md"

@@ -1,0 +1,123 @@
+"""Properties: normalisation idempotent, scorers symmetric, clusters partition, spans inside files, order-free."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT, file_lines, read_jsonl
+from dedup import Config, analyse, run
+from dedup.config import ClusterConfig
+from dedup.normalize import clean, skeleton, tokens
+from dedup.pipeline import make_content
+from dedup.verify import verify
+from synthetic import corpus_records, write_jsonl
+
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+WORDS = st.lists(st.sampled_from([f"w{n}" for n in range(40)]), max_size=60)
+
+
+@given(TEXT)
+def test_normalisation_is_idempotent(text: str) -> None:
+    assert clean(clean(text)) == clean(text)
+    assert skeleton(skeleton(text)) == skeleton(text)
+    assert tokens(" ".join(tokens(text))) == tokens(text)
+
+
+@given(WORDS, WORDS)
+def test_verify_is_symmetric_with_self_score_one(a: list[str], b: list[str]) -> None:
+    config = ClusterConfig()
+    ca, cb = make_content(a), make_content(b)
+    assert verify(ca, cb, config) == verify(cb, ca, config)
+    if a:
+        assert verify(ca, ca, config).similarity == 1.0
+    v = verify(ca, cb, config)
+    assert 0.0 <= v.similarity <= 1.0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=0, max_value=10_000))
+def test_clusters_partition_and_spans_lie_in_files(tmp_path: Path, seed: int) -> None:
+    records, _ = corpus_records(seed, stories=6)
+    folder = tmp_path / str(seed)
+    write_jsonl(folder / "a.jsonl", records[: len(records) // 2])
+    text = "\n\n".join(f"• Story page {n}\n\n{r['text']}" for n, r in enumerate(records[len(records) // 2:]))
+    (folder / "b.txt").write_text(text, encoding="utf-8")
+    out = folder / "out"
+    run([folder / "a.jsonl", folder / "b.txt"], out, Config())
+    occ = read_jsonl(out / "occurrences.jsonl")
+    corpus = read_jsonl(out / "corpus.jsonl")
+    sources = [(s["path"], s.get("record"), s["start_line"]) for row in corpus for s in row["sources"]]
+    assert sorted(sources, key=str) == sorted(((r["path"], r["record"], r["start_line"]) for r in occ), key=str)
+    assert len(set(sources)) == len(sources)  # every occurrence in exactly one cluster
+    assert sum(r["canonical"] for r in occ) == len(corpus)
+    for row in read_jsonl(out / "blocks.jsonl"):
+        if row["record"] is None:
+            lines = file_lines(Path(row["path"]))
+        else:
+            rec = json.loads(file_lines(Path(row["path"]))[row["record"] - 1])
+            lines = rec["text"].split("\n")
+        assert 1 <= row["start_line"] <= row["end_line"] <= len(lines)
+        assert lines[row["start_line"] - 1].strip() and lines[row["end_line"] - 1].strip()
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Every output file's bytes, summary.json without its timings."""
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "report.html"}
+    summary = json.loads(files.pop("summary.json"))
+    summary.pop("timings")
+    summary.pop("files")
+    files["summary.json"] = json.dumps(summary, sort_keys=True).encode()
+    return files
+
+
+def test_input_order_and_record_order_do_not_change_the_result(tmp_path: Path) -> None:
+    records, _ = corpus_records(5, stories=10)
+    folder = tmp_path / "in"
+    write_jsonl(folder / "x.jsonl", records[:20])
+    write_jsonl(folder / "y.jsonl", records[20:])
+    run([folder / "x.jsonl", folder / "y.jsonl"], tmp_path / "o1", Config())
+    shuffled = list(records)
+    random.Random(1).shuffle(shuffled)
+    write_jsonl(folder / "x.jsonl", [r for r in shuffled if r in records[:20]])
+    write_jsonl(folder / "y.jsonl", [r for r in shuffled if r in records[20:]])
+    run([folder / "y.jsonl", folder / "x.jsonl"], tmp_path / "o2", Config())
+
+    def stable(out: Path, name: str) -> list[dict]:
+        rows = [{k: v for k, v in r.items() if k != "record"} for r in read_jsonl(out / name)]
+        for row in rows:
+            for src in row.get("sources", []):
+                src.pop("record", None)
+        return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+
+    for name in ("occurrences.jsonl", "corpus.jsonl"):
+        assert stable(tmp_path / "o1", name) == stable(tmp_path / "o2", name), name
+
+
+def test_same_bytes_across_runs_and_hash_seeds(tmp_path: Path) -> None:
+    outs = []
+    for n, hashseed in enumerate(("0", "12345")):
+        out = tmp_path / f"out{n}"
+        env = {"PYTHONHASHSEED": hashseed, "PATH": "/usr/bin:/bin"}
+        subprocess.run([sys.executable, "-m", "dedup", "run", "seeds", "--out", str(out), "--quiet"],
+                       cwd=ROOT, env=env, check=True)
+        outs.append(_outputs(out))
+    assert outs[0] == outs[1]
+
+
+def test_a_rerun_over_its_own_corpus_removes_nothing_more(seeds_out: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "corpus.jsonl"
+    shutil.copy(seeds_out / "corpus.jsonl", copy)
+    run([copy], tmp_path / "again", Config())
+    before = {r["text"] for r in read_jsonl(seeds_out / "corpus.jsonl")}
+    after = {r["text"] for r in read_jsonl(tmp_path / "again" / "corpus.jsonl")}
+    assert after == before
+    labels = {r["label"] for r in read_jsonl(tmp_path / "again" / "blocks.jsonl")}
+    assert labels == {"content"}
