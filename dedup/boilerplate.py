@@ -13,6 +13,7 @@ import re
 
 from . import chrome
 from .groups import Group
+from .templates import Template
 from .records import BlockNote
 
 MIN_OTHER_WORDS = 8
@@ -39,15 +40,16 @@ def kind_of(text: str) -> str:
 
 
 def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
-                  words: dict[int, int]) -> dict[str, int]:
+                  words: dict[int, int], excluded: set[int] = frozenset()) -> dict[str, int]:  # type: ignore[assignment]
     """Distinct stories sharing each group; a block outside any article counts its page as one more.
 
-    An article that holds nothing but the group's block (a one-paragraph teaser of that very paragraph) is no
-    evidence of a different story, so it is not counted.
+    An article that holds nothing but the group's block (a one-paragraph teaser of that very paragraph), or
+    nothing but blocks in ``excluded`` (a story written entirely from a template), is no evidence of a
+    different story, so it is not counted.
     """
     body_words: dict[int, int] = {}
     for bid, note in enumerate(notes):
-        if note.occurrence is not None and note.role == "body":
+        if note.occurrence is not None and note.role == "body" and bid not in excluded:
             body_words[note.occurrence] = body_words.get(note.occurrence, 0) + words.get(bid, 0)
     support = {}
     for group in groups:
@@ -56,10 +58,22 @@ def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[
             occ = notes[bid].occurrence
             if occ is None:
                 owners.add(("block", bid))
-            elif body_words.get(occ, 0) - words.get(bid, 0) >= MIN_OTHER_WORDS:
+            elif body_words.get(occ, 0) - (0 if bid in excluded else words.get(bid, 0)) >= MIN_OTHER_WORDS:
                 owners.add(("story", cluster_of[occ]))
         support[group.group_id] = len(owners)
     return support
+
+
+def story_headings(notes: list[BlockNote], texts: dict[int, str]) -> set[int]:
+    """Heading-like blocks inside a story that are followed by more of the same story."""
+    found = set()
+    for bid, note in enumerate(notes):
+        nxt = bid + 1
+        if (note.role == "body" and note.occurrence is not None and nxt < len(notes)
+                and notes[nxt].occurrence == note.occurrence and notes[nxt].role == "body"
+                and chrome.is_heading(texts.get(bid, "")) and len(chrome.words(texts.get(bid, ""))) <= 12):
+            found.add(bid)
+    return found
 
 
 def section_headings(notes: list[BlockNote], texts: dict[int, str], shared: set[int]) -> set[int]:
@@ -76,6 +90,33 @@ def section_headings(notes: list[BlockNote], texts: dict[int, str], shared: set[
                 and chrome.is_heading(texts.get(bid, "")) and len(chrome.words(texts.get(bid, ""))) <= 12):
             kept.add(bid)
     return kept
+
+
+def shared_blocks(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
+                  words: dict[int, int], min_support: int) -> tuple[set[int], dict[str, int]]:
+    """Blocks of groups shared by ``min_support``+ stories, and the support of every group.
+
+    Two passes: the second counts only articles that keep some text outside the first pass's shared blocks.
+    """
+    first = group_support(groups, notes, cluster_of, words)
+    candidates = {b for g in groups if first[g.group_id] >= min_support for b in g.blocks}
+    support = group_support(groups, notes, cluster_of, words, candidates)
+    return {b for g in groups if support[g.group_id] >= min_support for b in g.blocks}, support
+
+
+def apply_templates(notes: list[BlockNote], templates: list[Template]) -> None:
+    """Label template blocks; tag content paragraphs that open with a stock phrase."""
+    for template in templates:
+        for bid in template.blocks:
+            note = notes[bid]
+            reworded = note.label == "boilerplate" and note.kind == "repeated" and note.role == "body"
+            if bid in template.labelled and (note.label == "content" or reworded) and note.role == "body":
+                note.label, note.kind, note.group, note.support = "template", "template", template.template_id, template.support
+                note.reason = (f"templated paragraph ({template.coverage[bid]:.0%} fixed words) shared by "
+                               f"{template.support} stories")
+            elif template.kind == "stock-opening" and note.label == "content" and note.kind is None:
+                note.kind = "stock-opening"
+                note.reason = f"opens with a stock phrase used by {template.support} stories; kept as content"
 
 
 def settle(notes: list[BlockNote], texts: dict[int, str], groups: list[Group], support: dict[str, int],

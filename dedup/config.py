@@ -107,7 +107,7 @@ class BoilerplateConfig:
     block_similarity: float = 0.85
     max_group_tokens: int = 120
     template_min_support: int = 3
-    template_coverage: float = 0.6
+    template_coverage: float = 0.5
 
     def validate(self) -> None:
         if self.min_support < 2:

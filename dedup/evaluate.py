@@ -496,7 +496,8 @@ def _retention_metrics(prepared: Prepared) -> dict[str, float | int]:
     for g, occ in enumerate(gold.occurrences):
         if g in prepared.associated:
             clusters_of[occ.cluster].append(output.occurrences[prepared.associated[g]].cluster_id)
-    stories = sorted(c for c in gold.stories if any(o.cluster == c for o in gold.occurrences))
+    occurring = {occ.cluster for occ in gold.occurrences}
+    stories = sorted(c for c in gold.stories if c in occurring)
     if output.corpus is None or not stories:
         return {"content_retention": float("nan"), "stories_scored": 0}
     shares: list[float] = []

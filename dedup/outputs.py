@@ -91,9 +91,12 @@ def build(result: "Result", config: Config) -> tuple[dict[str, list[dict[str, An
     occ_rows.sort(key=lambda r: (r["path"], r["record"] or 0, r["start_line"]))
     block_rows = _block_rows(result, occ_ids)
     group_rows = _group_rows(result)
+    template_rows = _template_rows(result)
     summary = _summary(result, config, corpus_rows, occ_rows, block_rows, group_rows)
+    summary["counts"]["templates"] = sum(1 for t in template_rows if t["kind"] == "template")
+    summary["counts"]["stock_openings"] = sum(1 for t in template_rows if t["kind"] == "stock-opening")
     files = {"corpus.jsonl": corpus_rows, "occurrences.jsonl": occ_rows, "blocks.jsonl": block_rows,
-             "groups.jsonl": group_rows}
+             "groups.jsonl": group_rows, "templates.jsonl": template_rows}
     return files, summary
 
 
@@ -149,6 +152,26 @@ def _group_rows(result: "Result") -> list[dict[str, Any]]:
                      "first": {"path": places[0][0], "record": places[0][1] or None, "start_line": places[0][2]},
                      "last": {"path": places[-1][0], "record": places[-1][1] or None, "start_line": places[-1][2]}})
     rows.sort(key=lambda r: (-r["support"], r["group_id"]))
+    return rows
+
+
+def _template_rows(result: "Result") -> list[dict[str, Any]]:
+    """One row per mined template or stock opening, with every occurrence and its slot values."""
+    corpus = result.corpus
+    rows = []
+    for t in result.templates:
+        places = []
+        for bid in t.blocks:
+            block = corpus.blocks[bid]
+            page = corpus.pages[block.page]
+            places.append({"path": page.path, "record": page.record, "start_line": block.start_line,
+                           "end_line": block.end_line, "coverage": t.coverage[bid], "removed": bid in t.labelled,
+                           "slots": dict(sorted(t.slots[bid].items()))})
+        places.sort(key=lambda p: (p["path"], p["record"] or 0, p["start_line"]))
+        rows.append({"template_id": t.template_id, "template": t.text, "kind": t.kind, "support": t.support,
+                     "label": "template" if t.labelled else "content", "blocks": len(t.blocks),
+                     "slots": t.text.count("{"), "occurrences": places})
+    rows.sort(key=lambda r: (r["kind"], -r["support"], r["template_id"]))
     return rows
 
 

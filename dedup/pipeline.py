@@ -31,6 +31,7 @@ from .ingest import read_inputs
 from .normalize import tokens
 from .records import BlockNote, Corpus
 from .segment import segment
+from .templates import Template, mine_templates
 from .verify import Content, Verdict, verify
 from .write import check_out_dir, write_outputs
 
@@ -48,6 +49,7 @@ class Result:
     root: list[int]
     verdicts: dict[tuple[int, int], Verdict]
     contents: list[Content]
+    templates: list[Template]
     rounds: int
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -90,25 +92,34 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
                        shingle_size=config.fingerprint.shingle_size)
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate)
+    headings = boilerplate.story_headings(notes, texts)
     shared: set[int] = set()
+    templated: set[int] = set()
     root: list[int] = []
+    templates: list[Template] = []
     rounds = 0
     for rounds in range(1, config.cluster.max_rounds + 1):
         with _timed(timings, "fingerprint", progress):
-            contents = [content_of(occ.blocks, notes, corpus, shared, config.fingerprint.shingle_size)
+            contents = [content_of(occ.blocks, notes, corpus, shared | templated, config.fingerprint.shingle_size)
                         for occ in corpus.occurrences]
         with _timed(timings, "cluster", progress):
             root, verdicts = find_copies(contents, corpus, fp, config)
-        support = boilerplate.group_support(groups, notes, dict(enumerate(root)), words)
-        now = {bid for g in groups if support[g.group_id] >= config.boilerplate.min_support for bid in g.blocks}
-        if now == shared:
+        with _timed(timings, "support", progress):
+            cluster_of = dict(enumerate(root))
+            now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words,
+                                                     config.boilerplate.min_support)
+        with _timed(timings, "templates", progress):
+            templates = mine_templates(texts, notes, cluster_of, fp, config.boilerplate, headings)
+            labelled = {b for t in templates for b in t.labelled} - now
+        if now == shared and labelled == templated:
             break
-        shared = now
+        shared, templated = now, labelled
     with _timed(timings, "labels", progress):
         boilerplate.settle(notes, texts, groups, support, config.boilerplate.min_support)
+        boilerplate.apply_templates(notes, templates)
     if progress is not None:
         progress(f"{len(corpus.occurrences)} articles, {len(set(root))} stories, {rounds} round(s)")
-    return Result(corpus, notes, groups, support, root, verdicts, contents, rounds, timings)
+    return Result(corpus, notes, groups, support, root, verdicts, contents, templates, rounds, timings)
 
 
 def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpus, excluded: set[int],

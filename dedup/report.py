@@ -71,6 +71,7 @@ STYLE_COLS = ("label", "kind", "reason", "group", "support")
 GROUP_COLS = ("group_id", "representative", "label", "kind", "support", "blocks", "wordings", "sites",
               "first_page", "first_line", "last_page", "last_line")
 TEMPLATE_COLS = ("template_id", "template", "kind", "support", "occurrences")
+TEMPLATE_PLACE_KEYS = frozenset({"path", "record", "start_line", "end_line", "slots"})
 SOURCE_COLS = ("path", "encoding", "pages", "available", "articles", "stories", "canonical", "duplicate_rate",
                "lines", "boilerplate_share", "removed_share", "words", "flesch", "grade")
 
@@ -473,6 +474,8 @@ def build_data(outputs: Outputs, pages: list[PageSource], *,
         "templates": _template_rows(outputs.templates, page_index) if outputs.templates is not None else None,
         "sources": [[row[c] for c in SOURCE_COLS] for row in sources],
     }
+    for row in [*outputs.groups, *(outputs.templates or [])]:
+        t.kinds.code(_str_or_none(row.get("kind")))
     data["labels"], data["kinds"], data["reasons"] = t.labels.items, t.kinds.items, t.reasons.items
     data["styles"] = [list(k) for k, _ in sorted(t.styles.items(), key=lambda kv: kv[1])]
     return data
@@ -603,7 +606,8 @@ def _group_row(row: dict[str, Any], t: Tables, page_index: dict[PageKey, int]) -
 
 
 def _template_rows(rows: list[dict[str, Any]], page_index: dict[PageKey, int]) -> list[list[Any]]:
-    """Templated paragraphs: template with {SLOT} markers, kind, support, occurrences [page, line, slots]."""
+    """Templated paragraphs: template with {SLOT} markers, kind, support, and occurrences as
+    [page index, start line, slots, path, record, end line, other fields (e.g. coverage, removed) as text]."""
     out = []
     for row in rows:
         places = []
@@ -611,9 +615,12 @@ def _template_rows(rows: list[dict[str, Any]], page_index: dict[PageKey, int]) -
             if not isinstance(occ, dict) or not isinstance(occ.get("path"), str):
                 continue
             slots = occ.get("slots") if isinstance(occ.get("slots"), dict) else {}
-            places.append([page_index.get(_page_key(occ)), occ.get("start_line") if _is_int(occ.get("start_line"))
-                           else None, {str(k): _plain_text(v) for k, v in sorted(slots.items())},
-                           occ["path"], occ.get("record") if _is_int(occ.get("record")) else None])
+            start = occ.get("start_line") if _is_int(occ.get("start_line")) else None
+            end = occ.get("end_line") if _is_int(occ.get("end_line")) else start
+            extra = {str(k): _plain_text(v) for k, v in sorted(occ.items()) if k not in TEMPLATE_PLACE_KEYS}
+            places.append([page_index.get(_page_key(occ)), start, {str(k): _plain_text(v) for k, v in
+                                                                   sorted(slots.items())},
+                           occ["path"], occ.get("record") if _is_int(occ.get("record")) else None, end, extra])
         out.append([str(row["template_id"]), _plain_text(row.get("template")), _str_or_none(row.get("kind")),
                     _int_or_zero(row.get("support")) or len(places), places])
     return out

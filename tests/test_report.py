@@ -1,0 +1,308 @@
+"""report.html: built from a run whose titles, text, file names and JSONL fields carry XSS payloads.
+
+The report must hold the payloads only as data inside its JSON island, run no script but its own (allowed by CSP
+hashes), carry no event-handler attributes, be byte-identical when rebuilt, and fail with a message naming the
+file when an output is missing or damaged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from dedup import Config, run
+from dedup.report import ReportError, build_report, island_json, word_diff
+
+SCRIPT_PAYLOAD = "</script><script>alert(1)</script>"
+IMG_PAYLOAD = '"><img src=x onerror=alert(1)>'
+JS_URL = "javascript:alert(1)"
+LS = "\u2028"
+RLO = "\u202e"
+COMMENT = "<!--"
+PAYLOADS = (SCRIPT_PAYLOAD, IMG_PAYLOAD, JS_URL, LS, RLO)
+
+WORDS = ("market share price company report growth quarter investor board policy energy supply demand chip "
+         "factory export order rate bank loan city council vote school water road plan budget tax court law "
+         "study data model cloud service network power grid storm river farm crop harvest season team match "
+         "player coach league record fans stadium ticket museum artist film music festival award novel author "
+         "doctor hospital patient vaccine trial research engineer design launch rocket orbit station crew").split()
+
+
+def paragraph(rng: random.Random, n: int) -> str:
+    """A sentence-like paragraph of ``n`` words."""
+    words = [rng.choice(WORDS) for _ in range(n)]
+    return " ".join(words).capitalize() + "."
+
+
+def story(rng: random.Random) -> list[str]:
+    """Five paragraphs of 30-45 words."""
+    return [paragraph(rng, rng.randint(30, 45)) for _ in range(5)]
+
+
+def near(paragraphs: list[str], rng: random.Random) -> list[str]:
+    """A near copy: a few words replaced, one paragraph dropped."""
+    out = []
+    for p in paragraphs[:-1]:
+        words = p.split()
+        for i in rng.sample(range(len(words)), 2):
+            words[i] = "edited"
+        out.append(" ".join(words))
+    return out
+
+
+DISCLAIMER = f"This content is for informational purposes only {SCRIPT_PAYLOAD} and is not financial advice."
+PROMO = f"For more information, visit {JS_URL} or https://example.com/{IMG_PAYLOAD}"
+
+
+def write_evil_inputs(folder: Path) -> list[Path]:
+    """Inputs with payloads in file names, titles, text and JSONL fields; with exact and near copies."""
+    rng = random.Random(7)
+    folder.mkdir(parents=True, exist_ok=True)
+    stories = [story(rng) for _ in range(4)]
+    titles = [f"Title {SCRIPT_PAYLOAD} one", f"Title {IMG_PAYLOAD} two", f"Title {RLO}owt{LS}three",
+              f"Title {COMMENT} four {JS_URL}"]
+    records = []
+    for i, (title, paras) in enumerate(zip(titles, stories)):
+        text = "\n\n".join(paras + [DISCLAIMER, PROMO])
+        records.append({"id": f"r{i}{IMG_PAYLOAD}", "title": title, "text": text, "url": JS_URL,
+                        "author": SCRIPT_PAYLOAD})
+    records.append({"id": "copy", "title": titles[0], "text": "\n\n".join(stories[0] + [DISCLAIMER, PROMO]),
+                    "url": f"https://example.com/?q={SCRIPT_PAYLOAD}"})
+    records.append({"id": "near", "title": titles[1] + " (updated)",
+                    "text": "\n\n".join(near(stories[1], rng) + [DISCLAIMER]), "url": JS_URL})
+    jsonl = folder / f"feed {IMG_PAYLOAD} {RLO}lmth.jsonl"
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    page = [f"{titles[2]}", "", *[p + "\n" for p in stories[2]], f"Line with {SCRIPT_PAYLOAD} and {LS} inside.", "",
+            DISCLAIMER, "", PROMO, ""]
+    txt = folder / f"page {IMG_PAYLOAD}.txt"
+    txt.write_text("\n".join(page), encoding="utf-8")
+    other = folder / f"{COMMENT}other.txt"
+    other.write_text("\n".join([titles[3], "", *[p + "\n" for p in stories[3]], DISCLAIMER, "", PROMO, ""]),
+                     encoding="utf-8")
+    return [jsonl, txt, other]
+
+
+@pytest.fixture(scope="module")
+def evil_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Outputs and report of a run over the payload inputs (absolute input paths)."""
+    base = tmp_path_factory.mktemp("evil")
+    inputs = write_evil_inputs(base / "in")
+    out = base / "out"
+    run(inputs, out, Config())
+    build_report(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def html(evil_out: Path) -> str:
+    return (evil_out / "report.html").read_text(encoding="utf-8")
+
+
+class Parsed(HTMLParser):
+    """Every start tag with its attributes, and the text of each <script> and <style>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.styles: list[str] = []
+        self._open: tuple[str, dict[str, str | None]] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("script", "style"):
+            self._open, self._text = (tag, dict(attrs)), []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open is not None and tag == self._open[0]:
+            text = "".join(self._text)
+            if tag == "script":
+                self.scripts.append((self._open[1], text))
+            else:
+                self.styles.append(text)
+            self._open = None
+
+
+def parse(html_text: str) -> Parsed:
+    parser = Parsed()
+    parser.feed(html_text)
+    parser.close()
+    return parser
+
+
+def island(html_text: str) -> str:
+    """The raw text of the JSON data island."""
+    match = re.search(r'<script type="application/json" id="data">(.*?)</script>', html_text, re.S)
+    assert match, "no data island"
+    return match.group(1)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string anywhere in a JSON value (keys included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def test_only_the_reports_own_scripts(html: str) -> None:
+    scripts = parse(html).scripts
+    assert len(scripts) == 2, [a for a, _ in scripts]
+    data_attrs, _ = scripts[0]
+    assert data_attrs == {"type": "application/json", "id": "data"}
+    app_attrs, app_text = scripts[1]
+    assert app_attrs == {} and "JSON.parse" in app_text
+    assert all("src" not in attrs for attrs, _ in scripts)
+
+
+def test_no_event_handler_attributes_or_script_urls(html: str) -> None:
+    for tag, attrs in parse(html).tags:
+        assert not [a for a in attrs if a.lower().startswith("on")], (tag, attrs)
+        for name in ("href", "src", "action", "formaction", "xlink:href"):
+            value = (attrs.get(name) or "").strip().lower()
+            assert not value.startswith(("javascript:", "data:text", "vbscript:")), (tag, attrs)
+
+
+def test_csp_allows_exactly_the_inline_script_and_style(html: str) -> None:
+    parsed = parse(html)
+    metas = [a for t, a in parsed.tags if t == "meta" and (a.get("http-equiv") or "").lower() ==
+             "content-security-policy"]
+    assert len(metas) == 1
+    policy = {d.split()[0]: d.split()[1:] for d in (metas[0]["content"] or "").split(";") if d.strip()}
+    assert policy["default-src"] == ["'none'"]
+    assert policy["connect-src"] == ["'none'"]
+    assert policy["img-src"] == ["data:"]
+
+    def source(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+    assert policy["script-src"] == [source(parsed.scripts[1][1])]
+    assert len(parsed.styles) == 1 and policy["style-src"] == [source(parsed.styles[0])]
+    assert "unsafe-inline" not in metas[0]["content"] and "unsafe-eval" not in metas[0]["content"]
+    assert html.index("Content-Security-Policy") < html.index("<style") < html.index("<script")
+
+
+def test_payloads_are_data_inside_the_island(html: str) -> None:
+    raw = island(html)
+    for forbidden in ("<", ">", "&", LS, "\u2029"):
+        assert forbidden not in raw
+    data = json.loads(raw)
+    found = list(strings(data))
+    for payload in PAYLOADS:
+        assert any(payload in s for s in found), payload
+    assert any(COMMENT in s for s in found)
+    rest = html.replace(raw, "")
+    assert "<img" not in rest.lower()
+    assert SCRIPT_PAYLOAD not in rest
+    assert rest.lower().count("<script") == 2
+
+
+def test_pages_text_and_diffs_are_embedded(evil_out: Path, html: str) -> None:
+    data = json.loads(island(html))
+    cols = {name: {c: i for i, c in enumerate(v)} for name, v in data["cols"].items()}
+    statuses = [p[cols["pages"]["status"]] for p in data["pages"]]
+    assert statuses and set(statuses) == {"ok"}, [p[cols["pages"]["note"]] for p in data["pages"]]
+    occ = data["occurrences"]
+    diffs = [o[cols["occurrences"]["diff"]] for o in occ if o[cols["occurrences"]["match"]] == "near"]
+    if diffs:  # the pipeline found the near copy: its diff marks the edited words
+        assert any(seg[0] in "~-+" for d in diffs if d for seg in d)
+    assert len(data["stories"]) == len((evil_out / "corpus.jsonl").read_text(encoding="utf-8").strip().split("\n"))
+
+
+def test_rebuild_is_byte_identical(evil_out: Path) -> None:
+    first = (evil_out / "report.html").read_bytes()
+    build_report(evil_out)
+    assert (evil_out / "report.html").read_bytes() == first
+    assert not list(evil_out.glob(".report-*"))
+
+
+def test_missing_corpus_names_the_file(evil_out: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "out"
+    shutil.copytree(evil_out, broken)
+    (broken / "corpus.jsonl").unlink()
+    with pytest.raises(ReportError, match=r"corpus\.jsonl: missing") as err:
+        build_report(broken)
+    assert isinstance(err.value, ValueError)
+    assert not (broken / "report.html").exists() or (broken / "report.html").read_bytes() == (
+        evil_out / "report.html").read_bytes()
+
+
+def test_damaged_row_names_file_and_line(evil_out: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "out"
+    shutil.copytree(evil_out, broken)
+    lines = (broken / "blocks.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = "{not json\n"
+    (broken / "blocks.jsonl").write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(ReportError, match=r"blocks\.jsonl: its SHA-256 differs"):
+        build_report(broken)
+    summary = json.loads((broken / "summary.json").read_text(encoding="utf-8"))
+    del summary["files"]
+    (broken / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    with pytest.raises(ReportError, match=r"blocks\.jsonl:3: not valid JSON"):
+        build_report(broken)
+
+
+def test_missing_or_changed_input_shows_page_unavailable(tmp_path: Path) -> None:
+    inputs = write_evil_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    run(inputs, out, Config())
+    inputs[1].unlink()
+    text = inputs[2].read_text(encoding="utf-8").replace("Title", "Changed title\n\nTitle", 1)
+    inputs[2].write_text(text, encoding="utf-8")
+    data = json.loads(island(build_report(out).read_text(encoding="utf-8")))
+    cols = {c: i for i, c in enumerate(data["cols"]["pages"])}
+    status = {data["sources"][p[cols["source"]]][0]: (p[cols["status"]], p[cols["note"]]) for p in data["pages"]
+              if p[cols["record"]] is None}
+    assert status[inputs[1].as_posix()][0] == "missing" and "not found" in status[inputs[1].as_posix()][1]
+    assert status[inputs[2].as_posix()][0] == "changed" and "changed since the run" in status[inputs[2].as_posix()][1]
+    pages = [p for p in data["pages"] if p[cols["status"]] != "ok"]
+    assert all(p[cols["lines"]] is None for p in pages)
+
+
+def test_templates_file_is_shown_when_present(evil_out: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(evil_out, out)
+    row = {"template_id": "t-1", "template": f"Shares of {{COMPANY}} rose {{PCT}} {SCRIPT_PAYLOAD}", "kind": "promo",
+           "support": 2, "occurrences": [{"path": "x.txt", "record": None, "start_line": 3,
+                                          "slots": {"COMPANY": IMG_PAYLOAD, "PCT": "5%"}}]}
+    (out / "templates.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary.setdefault("files", {})["templates.jsonl"] = hashlib.sha256((out / "templates.jsonl").read_bytes()).hexdigest()
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    data = json.loads(island(build_report(out).read_text(encoding="utf-8")))
+    assert data["templates"][0][0] == "t-1" and data["overview"]["templates"] == 1
+    assert data["templates"][0][4][0][2] == {"COMPANY": IMG_PAYLOAD, "PCT": "5%"}
+
+
+def test_island_json_escapes_script_breakers() -> None:
+    text = str(island_json({"k": f"{SCRIPT_PAYLOAD}{COMMENT}{LS}\u2029&'"}))
+    assert not set("<>&'\u2028\u2029") & set(text)
+    assert json.loads(text) == {"k": f"{SCRIPT_PAYLOAD}{COMMENT}{LS}\u2029&'"}
+
+
+def test_word_diff_marks_edits_and_elides_long_equal_runs() -> None:
+    a = [f"w{i}" for i in range(60)]
+    b = a[:10] + ["new"] + a[11:50] + a[52:] + ["tail"]
+    segs = word_diff(a, b, context=5)
+    tags = [s[0] for s in segs]
+    assert tags == ["=", "~", "=", "-", "=", "+"]
+    assert segs[2] == ["=", "w11 w12 w13 w14 w15", 29, "w45 w46 w47 w48 w49"]
