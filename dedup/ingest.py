@@ -15,8 +15,9 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from .config import IngestConfig
 from .records import Corpus, Page, Skipped
@@ -64,41 +65,99 @@ def read_inputs(inputs: Iterable[Path], config: IngestConfig) -> Corpus:
 def _read_file(path: Path, config: IngestConfig, corpus: Corpus) -> None:
     """Decode one file and append its pages (or a skip record) to the corpus."""
     where = path.as_posix()
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        corpus.skipped.append(Skipped(where, None, f"cannot read file: {err.strerror or err}"))
+    if path.is_symlink() and not path.exists():
+        corpus.skipped.append(Skipped(where, None, "broken symbolic link: its target does not exist"))
         return
+    try:
+        data, truncated = read_capped(path, config.max_line_chars)
+    except OSError as err:
+        corpus.skipped.append(Skipped(where, None, f"cannot read file: {err.strerror or err}; check its permissions"))
+        return
+    for line, length in truncated:
+        corpus.skipped.append(Skipped(where, line, f"line of {length} bytes truncated to the first "
+                                                   f"{config.max_line_chars} (ingest.max_line_chars)"))
     decoded = decode_bytes(data)
     if isinstance(decoded, Skipped):
         corpus.skipped.append(Skipped(where, None, decoded.reason))
         return
-    text, encoding = decoded
+    text, encoding, damaged = decoded
     corpus.encodings[where] = encoding
+    if damaged:
+        corpus.skipped.append(Skipped(where, None, f"{damaged} invalid {encoding} byte sequence(s) replaced by U+FFFD"))
     if path.suffix.lower() == ".jsonl":
         _read_jsonl(where, text, encoding, config, corpus)
     else:
         _add_page(corpus, where, None, split_lines(text), encoding)
 
 
-def decode_bytes(data: bytes) -> tuple[str, str] | Skipped:
-    """Decode file bytes: BOM-marked UTF-8/16/32, then strict UTF-8, then cp1252, then latin-1."""
+def read_capped(path: Path, cap: int) -> tuple[bytes, list[tuple[int, int]]]:
+    """File bytes with every line cut to ``cap`` bytes (memory stays bounded); returns (data, [(line, length)]).
+
+    Files that start with a UTF-16/32 byte-order mark are read whole: their line ends are not single bytes.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        fh.seek(0)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return fh.read(), []
+        parts: list[bytes] = []
+        truncated: list[tuple[int, int]] = []
+        number = 0
+        while True:
+            line = fh.readline(cap + 1)
+            if not line:
+                break
+            number += 1
+            if len(line) > cap and not line.endswith(b"\n"):
+                length = len(line) + _skip_rest_of_line(fh)
+                truncated.append((number, length))
+                line = line[:cap] + b"\n"
+            parts.append(line)
+    return b"".join(parts), truncated
+
+
+def _skip_rest_of_line(fh: "BinaryIO") -> int:
+    """Read and drop the rest of an over-long line; return how many bytes were dropped."""
+    dropped = 0
+    while True:
+        chunk = fh.readline(1 << 20)
+        dropped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return dropped
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, int] | Skipped:
+    """Decode file bytes; returns (text, encoding, replaced invalid sequences) or why it cannot be read.
+
+    Order: a byte-order mark (UTF-8/16/32); NUL bytes mean binary; strict UTF-8; UTF-8 with a few invalid
+    sequences replaced when the rest is clearly UTF-8; cp1252; latin-1 (which decodes anything).
+    """
     for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                        (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                        (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             try:
-                return data.decode(codec), codec
+                return data.decode(codec), codec, 0
             except UnicodeDecodeError as err:
-                return Skipped("", None, f"starts with a {codec} byte-order mark but is not valid {codec}: {err}")
+                text = data.decode(codec, errors="replace")
+                return text, codec, max(1, text.count("\ufffd")) if err else 0
     if b"\x00" in data[:BINARY_SNIFF_BYTES]:
         return Skipped("", None, "binary file (NUL byte in the first 8 KB); convert it to text to include it")
-    for codec in ("utf-8", "cp1252"):
-        try:
-            return data.decode(codec), codec
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
+    try:
+        return data.decode("utf-8"), "utf-8", 0
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    if len(_UTF8_MULTIBYTE.findall(data)) >= 4 * bad:
+        return text, "utf-8", bad
+    try:
+        return data.decode("cp1252"), "cp1252", 0
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1", 0
 
 
 def split_lines(text: str) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ from typing import Any, Iterable, Sequence
 import jinja2
 from markupsafe import Markup
 
-from .ingest import decode_bytes, split_lines
+from .ingest import split_lines
 from .records import Skipped
 
 REPORT_NAME = "report.html"
@@ -258,6 +258,8 @@ class InputReader:
         keys = ingest.get("text_keys")
         self.text_keys = tuple(str(k) for k in keys) if isinstance(keys, list) and keys else ("text", "content",
                                                                                              "body")
+        cap = ingest.get("max_line_chars")
+        self.max_line_chars = cap if _is_int(cap) and cap > 0 else None
         self._cache: dict[str, tuple[tuple[str, ...] | None, str | None, str | None]] = {}
 
     def file_lines(self, path: str) -> tuple[tuple[str, ...] | None, str, str | None]:
@@ -272,18 +274,17 @@ class InputReader:
             return None, "missing", f"{path} is not among the inputs listed in summary.json"
         target = Path(path) if Path(path).is_absolute() else self.root / path
         try:
-            data = target.read_bytes()
+            expected = self.hashes.get(path)
+            if isinstance(expected, str) and _sha256_file(target) != expected:
+                return None, "changed", f"input file {path} changed since the run (its SHA-256 differs)"
+            decoded = read_text_as_ingest(target, self.max_line_chars)
         except FileNotFoundError:
             return None, "missing", (f"input file {path} was not found under {self.root}; rebuild the report from "
                                      "the folder the run started in, or pass inputs_root (dedup report --inputs-root)")
         except OSError as err:
             return None, "unreadable", f"input file {path} cannot be read: {err.strerror or err}"
-        expected = self.hashes.get(path)
-        if isinstance(expected, str) and hashlib.sha256(data).hexdigest() != expected:
-            return None, "changed", f"input file {path} changed since the run (its SHA-256 differs)"
-        decoded = decode_bytes(data)
-        if isinstance(decoded, Skipped):
-            return None, "unreadable", f"input file {path} cannot be decoded now: {decoded.reason}"
+        if isinstance(decoded, str):
+            return None, "unreadable", f"input file {path} cannot be decoded now: {decoded}"
         text, encoding = decoded
         recorded = self.encodings.get(path)
         if isinstance(recorded, str) and recorded != encoding:
@@ -306,6 +307,21 @@ class InputReader:
         if not isinstance(body, str):
             return None, "changed", f"{path}:{record} changed since the run: no text in keys {list(self.text_keys)}"
         return split_lines(body), "ok", None
+
+
+def read_text_as_ingest(path: Path, max_line_chars: int | None) -> tuple[str, str] | str:
+    """(text, encoding) of an input file decoded exactly as ingest decodes it, or why it cannot be decoded.
+
+    Uses ingest's own reader (lines capped at ``ingest.max_line_chars``) and decoder, so line numbers match.
+    """
+    from . import ingest
+
+    capped = getattr(ingest, "read_capped", None)
+    data = capped(path, max_line_chars)[0] if capped is not None and max_line_chars else path.read_bytes()
+    decoded = ingest.decode_bytes(data)
+    if isinstance(decoded, Skipped):
+        return decoded.reason
+    return decoded[0], decoded[1]
 
 
 def load_pages(outputs: Outputs, root: Path) -> list[PageSource]:

@@ -1,8 +1,10 @@
 """Stage 9, write: output records -> files in DIR, written atomically.
 
 Every file is first written into a staging folder inside DIR, flushed and fsynced, then moved into place with
-``os.replace``; ``summary.json`` goes last and lists the SHA-256 of every other file, so a reader can check that
-the set belongs together. Output file names are fixed; nothing derived from input content names a file.
+``os.replace`` under a commit journal (``.dedup-commit``): a run killed before the journal exists leaves the
+previous outputs untouched; one killed after it is rolled forward by ``recover`` at the start of the next command,
+so DIR always ends up with one complete set. ``summary.json`` lists the SHA-256 of every other file. Output file
+names are fixed; nothing derived from input content names a file.
 
     >>> write_outputs(Path("reports"), {"corpus.jsonl": rows}, summary)
 """
@@ -15,7 +17,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 STAGING_PREFIX = ".dedup-staging-"
 
@@ -49,28 +51,72 @@ def _write_file(path: Path, chunks: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+JOURNAL = ".dedup-commit"
+
+
 def write_outputs(out: Path, jsonl: dict[str, list[dict[str, Any]]], summary: dict[str, Any],
-                  extra: dict[str, str] | None = None) -> None:
-    """Write JSONL files, extra text files and summary.json (last, with file hashes) into ``out``."""
+                  extra: Callable[[Path], None] | None = None) -> None:
+    """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit.
+
+    ``extra(staging)`` may add derived files (the HTML report) to the staging folder before the commit; they
+    are moved in with the rest. A run killed before the journal is written leaves the previous outputs; one
+    killed after it is completed by ``recover`` (called by every command that reads or writes ``out``).
+    """
     check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(STAGING_PREFIX + "*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    recover(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        hashes = {}
-        for name, rows in jsonl.items():
-            hashes[name] = _write_file(staging / name, (dumps(r) + "\n" for r in rows))
-        for name, text in (extra or {}).items():
-            hashes[name] = _write_file(staging / name, [text])
+        hashes = {name: _write_file(staging / name, (dumps(r) + "\n" for r in rows)) for name, rows in jsonl.items()}
         summary = dict(summary, files=hashes)
         _write_file(staging / "summary.json", [json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=2)
                                                + "\n"])
-        for name in [*hashes, "summary.json"]:
-            os.replace(staging / name, out / name)
-        _fsync_dir(out)
+        if extra is not None:
+            extra(staging)
+        _commit(out, staging, sorted(p.name for p in staging.iterdir()))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _commit(out: Path, staging: Path, names: list[str]) -> None:
+    """Journal the file list, move every file into place, then drop the journal."""
+    tmp = out / (JOURNAL + ".tmp")
+    _write_file(tmp, [json.dumps({"staging": staging.name, "files": names})])
+    os.replace(tmp, out / JOURNAL)
+    _fsync_dir(out)
+    _apply(out, staging, names)
+
+
+def _apply(out: Path, staging: Path, names: list[str]) -> None:
+    """Move the staged files that are still there into ``out`` and close the journal."""
+    for name in names:
+        if (staging / name).exists():
+            os.replace(staging / name, out / name)
+    _fsync_dir(out)
+    (out / JOURNAL).unlink(missing_ok=True)
+    _fsync_dir(out)
+
+
+def recover(out: Path) -> bool:
+    """Finish a commit that a killed run left half done; drop uncommitted staging. True if one was finished."""
+    finished = False
+    journal = out / JOURNAL
+    if journal.exists():
+        try:
+            entry = json.loads(journal.read_text(encoding="utf-8"))
+            staging, names = out / str(entry["staging"]), [str(n) for n in entry["files"]]
+        except (ValueError, KeyError, TypeError) as err:
+            raise OutputError(f"{journal}: unreadable commit journal ({err}); remove it and run again") from err
+        if staging.parent != out or any("/" in n or n.startswith(".") for n in names):
+            raise OutputError(f"{journal}: names outside the output folder; remove it and run again")
+        _apply(out, staging, names)
+        finished = True
+    for stale in [*out.glob(STAGING_PREFIX + "*"), out / (JOURNAL + ".tmp")]:
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        elif stale.exists():
+            stale.unlink()
+    return finished
 
 
 def _fsync_dir(path: Path) -> None:

@@ -53,6 +53,7 @@ def driver() -> Iterator[Any]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    drv.set_script_timeout(20)
     try:
         yield drv
     finally:
@@ -117,6 +118,27 @@ def assert_clean(driver: Any, report: Path) -> None:
         driver.switch_to.alert  # noqa: B018 - accessing it raises when no dialog is open
 
 
+# Switch route, let the page script render, then list what must never be there.
+AUDIT = """
+const done = arguments[arguments.length - 1];
+window.addEventListener("hashchange", function handler() {
+  window.removeEventListener("hashchange", handler);
+  setTimeout(function () {
+    const all = Array.from(document.querySelectorAll("*"));
+    done({
+      embeds: document.querySelectorAll("img, iframe, object, embed, frame, link[href]").length,
+      scripts: document.scripts.length,
+      handlers: all.flatMap(e => Array.from(e.attributes)).filter(a => a.name.toLowerCase().startsWith("on"))
+        .map(a => a.name),
+      hrefs: Array.from(document.querySelectorAll("a[href]")).map(a => a.href),
+      ext: Array.from(document.querySelectorAll("a.ext")).map(a => [a.protocol, a.rel]),
+    });
+  }, 0);
+});
+location.hash = arguments[0];
+"""
+
+
 def story_rows(driver: Any) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, "#view-app table.stories tbody tr"))
 
@@ -174,18 +196,11 @@ def test_payload_report_renders_payloads_as_text_only(driver: Any, evil_report: 
     routes += [f"group={g[0]}" for g in data["groups"]]
     routes += [f"template={t[0]}" for t in data["templates"] or []]
     for route in routes:
-        go(driver, route)
-        assert driver.execute_script("return document.querySelectorAll('img, iframe, object, embed').length") == 0
-        assert driver.execute_script("return document.scripts.length") == 2
-        handlers = driver.execute_script(
-            "return Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes))"
-            ".filter(a => a.name.toLowerCase().startsWith('on')).map(a => a.name)")
-        assert handlers == [], (route, handlers)
-        hrefs = driver.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
-        assert all(h.startswith(("file:", "http:", "https:")) for h in hrefs), (route, hrefs)
-        externals = driver.execute_script(
-            "return Array.from(document.querySelectorAll('a.ext')).map(a => [a.protocol, a.rel])")
-        assert all(p in ("http:", "https:") and r == "noopener noreferrer" for p, r in externals), externals
+        found = driver.execute_async_script(AUDIT, route)
+        assert found["embeds"] == 0 and found["scripts"] == 2, (route, found)
+        assert found["handlers"] == [], (route, found)
+        assert all(h.startswith(("file:", "http:", "https:")) for h in found["hrefs"]), (route, found)
+        assert all(p in ("http:", "https:") and r == "noopener noreferrer" for p, r in found["ext"]), (route, found)
     go(driver, "lines")
     assert "alert(1)" in driver.find_element(By.ID, "view-app").text
     assert_clean(driver, evil_report)
