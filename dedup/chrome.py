@@ -14,7 +14,8 @@ import re
 
 _WORDS = re.compile(r"[\w'’]+")
 _TERMINAL = re.compile(r"[.!;,:]\s*$")
-_RULE = re.compile(r"^\s*(?:([-=_*~#·•+])\s*){3,}$")
+_RULE = re.compile(r"^\s*(?:(?:([-=_*~#·•+])\s*){3,}|--)\s*$")
+_NAV_SPLIT = re.compile(r"\s*[|·•»«›‹/]\s*|\s{3,}")
 _BULLET = re.compile(r"^\s*(?:[•*\-–—▪·►◦‣●■□+>]|\d{1,3}[.)])\s+")
 _DATE = re.compile(
     r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}|"
@@ -32,7 +33,7 @@ _SECTION_HEADINGS: tuple[tuple[str, str], ...] = (
     ("comments", r"comments?( \(\d+\))?|leave a (comment|reply)|join the (discussion|conversation)|responses?"),
     ("newsletter", r"(subscribe|sign up)( to| for)?.*|newsletters?|stay (ahead|informed|updated|in the loop).*|"
                    r"get (the|our) (latest|newsletter).*"),
-    ("share", r"share( this( article| story| post)?| on)?:?|follow us.*|share article"),
+    ("share", r"share( this( article| story| post)?| on| via)?:?(\s+\S{1,12}){0,6}|follow us.*|share article"),
     ("hashtags", r"hashtags?|tags?:?|topics:?|filed under:?.*|categories:?"),
     ("navigation", r"home|menu|navigation|skip to (main )?content|back to top|(tag|category|section|archive)s?:.*"),
     ("promo", r"try our .*|explore what .*|download (our|the) app.*"),
@@ -41,10 +42,12 @@ _SECTION_RE = tuple((kind, re.compile(rf"^(?:{pattern})[.!:]*$", re.I)) for kind
 
 # One-line furniture that may also stand between story paragraphs.
 _LINE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("footer", r"^(©|\(c\)|copyright\b).{0,120}$"),
     ("advertisement", r"^(advertisement|advertising|sponsored( content)?|ad|\[ad\]|story continues below( advertisement)?)$"),
     ("related", r"^(read more|continue reading|read the full (story|article)|full story|click here|more:|see more|also read)\b.*"),
     ("comments", r"^(no comments yet|be the first to comment|\d+ comments?|view comments|show comments).*"),
-    ("newsletter", r".*\b(delivered to your inbox|sign up for (our|the)|subscribe to (our|the)|unsubscribe)\b.*"),
+    ("newsletter", r".*\b(delivered to your inbox|sign up for (our|the)|subscribe to (our|the)|unsubscribe|"
+                   r"you are receiving this|manage (your )?preferences|view in (your )?browser)\b.*"),
     ("share", r"^(share( on| via)?|tweet|email|print|copy link)( [|/·•] ?(facebook|twitter|x|linkedin|email|whatsapp|reddit|print))+.*$"),
 )
 _LINE_RE = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _LINE_PATTERNS)
@@ -103,7 +106,14 @@ def line_kind(text: str) -> str | None:
     for kind, pattern in _LINE_RE:
         if pattern.match(body):
             return kind
-    return None
+    return "navigation" if is_nav_bar(body) else None
+
+
+def is_nav_bar(text: str) -> bool:
+    """A row of short links: "Home | World | Business", "« Older entries    Newer entries »"."""
+    items = [i for i in _NAV_SPLIT.split(text.strip()) if i]
+    separators = len(_NAV_SPLIT.findall(text.strip()))
+    return separators >= 2 and len(items) >= 2 and all(len(words(i)) <= 4 for i in items) and len(words(text)) <= 16
 
 
 def is_byline(text: str) -> bool:

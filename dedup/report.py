@@ -45,7 +45,9 @@ REPORT_NAME = "report.html"
 REQUIRED_FILES = ("summary.json", "corpus.jsonl", "occurrences.jsonl", "blocks.jsonl", "groups.jsonl")
 TEMPLATES_FILE = "templates.jsonl"
 DEFAULT_MAX_TEXT_BYTES = 48 * 1024 * 1024
-READABILITY_SAMPLE_WORDS = 5000
+READABILITY_SAMPLE_WORDS = 5000  # per source, at most ...
+READABILITY_TOTAL_WORDS = 400_000  # ... and about this many over all sources (textstat is slow on many files)
+READABILITY_MIN_WORDS = 150
 DIFF_MAX_WORDS = 20000
 DIFF_CONTEXT_WORDS = 12
 CHART_MAX_SOURCES = 30
@@ -167,23 +169,21 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 def _parse_row(path: Path, number: int, line: str, required: tuple[str, ...]) -> dict[str, Any]:
     """One row, or ``ReportError`` naming file, line and what is wrong."""
-    where = f"{path}:{number}"
     try:
         row = json.loads(line)
     except json.JSONDecodeError as err:
-        raise ReportError(f"{where}: not valid JSON ({err.msg} at column {err.colno}); {RUN_HINT}") from err
+        raise ReportError(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno}); {RUN_HINT}") from err
     if not isinstance(row, dict):
-        raise ReportError(f"{where}: a JSON {type(row).__name__}, not an object; {RUN_HINT}")
+        raise ReportError(f"{path}:{number}: a JSON {type(row).__name__}, not an object; {RUN_HINT}")
     for key in required:
         if row.get(key) is None:
-            raise ReportError(f"{where}: field {key!r} is missing; {RUN_HINT}")
-    for key in ("start_line", "end_line"):
-        if key in row and not (_is_int(row[key]) and row[key] >= 1):
-            raise ReportError(f"{where}: field {key!r} must be a line number (1 or more), got {row[key]!r}")
-    if _is_int(row.get("start_line")) and _is_int(row.get("end_line")) and row["end_line"] < row["start_line"]:
-        raise ReportError(f"{where}: end_line {row['end_line']} is before start_line {row['start_line']}")
+            raise ReportError(f"{path}:{number}: field {key!r} is missing; {RUN_HINT}")
+    start, end = row.get("start_line", 1), row.get("end_line", 1)
+    if not (type(start) is int and type(end) is int and 1 <= start <= end):
+        raise ReportError(f"{path}:{number}: start_line {start!r} and end_line {end!r} must be line numbers "
+                          f"(1 or more, start <= end); {RUN_HINT}")
     if "path" in required and not isinstance(row["path"], str):
-        raise ReportError(f"{where}: field 'path' must be a string, got {row['path']!r}")
+        raise ReportError(f"{path}:{number}: field 'path' must be a string, got {row['path']!r}")
     return row
 
 
@@ -474,7 +474,7 @@ def build_data(outputs: Outputs, pages: list[PageSource], *,
     sources = source_table(outputs, pages)
     source_index = {row["path"]: i for i, row in enumerate(sources)}
     page_rows = [_page_row(p, t, group_index, page_occs[p.index], source_index[p.path]) for p in pages]
-    occ_rows = _occurrence_rows(outputs, pages, page_index, story_index)
+    occ_rows = _occurrence_rows(outputs, pages, page_index, story_index, t)
     story_rows = _story_rows(outputs, pages, page_index, occ_index, t, max_text_bytes)
     data = {
         "format": 1,
@@ -522,8 +522,13 @@ def _page_row(page: PageSource, t: Tables, groups: dict[str, int], occs: list[in
     return [source, page.record, page.status, page.note, line_ids, count, flat, occs]
 
 
+def _intern(t: Tables, value: Any) -> int:
+    """String-table index of a text field (titles repeat across copies and usually equal a page line), or -1."""
+    return t.strings.add(value) if isinstance(value, str) else -1
+
+
 def _occurrence_rows(outputs: Outputs, pages: list[PageSource], page_index: dict[PageKey, int],
-                     story_index: dict[str, int]) -> list[list[Any]]:
+                     story_index: dict[str, int], t: Tables) -> list[list[Any]]:
     """One row per occurrence; near copies carry a word diff against their story's canonical text."""
     corpus_text = {row["cluster_id"]: row.get("text") if isinstance(row.get("text"), str) else None
                    for row in outputs.corpus}
@@ -539,7 +544,7 @@ def _occurrence_rows(outputs: Outputs, pages: list[PageSource], page_index: dict
             diff, diff_note = _near_diff(row, pages[p], blocks_of[row["occurrence_id"]],
                                          corpus_text.get(row["cluster_id"]))
         similarity = row.get("similarity")
-        rows.append([row["occurrence_id"], p, row["start_line"], row["end_line"], _str_or_none(row.get("title")),
+        rows.append([row["occurrence_id"], p, row["start_line"], row["end_line"], _intern(t, row.get("title")),
                      story_index[row["cluster_id"]], 1 if row.get("canonical") else 0,
                      round(float(similarity), 4) if _finite(similarity) else None, _str_or_none(row.get("match")),
                      row.get("words") if _is_int(row.get("words")) else None, diff, diff_note])
@@ -601,7 +606,7 @@ def _story_rows(outputs: Outputs, pages: list[PageSource], page_index: dict[Page
         shown = canon is not None and pages[page_index[_page_key(canon)]].status == "ok"
         if not shown and isinstance(text, str) and t.strings.bytes + t.strings.cost([text]) <= max_text_bytes:
             text_id = t.strings.add(text)
-        rows.append([story["cluster_id"], _str_or_none(story.get("id")), _str_or_none(story.get("title")),
+        rows.append([story["cluster_id"], _str_or_none(story.get("id")), _intern(t, story.get("title")),
                      [occ_index[r["occurrence_id"]] for r in occs], text_id])
     return rows
 
@@ -762,15 +767,21 @@ def _clean_float(value: Any) -> float | None:
     return round(float(value), 4) if value is not None and math.isfinite(float(value)) else None
 
 
+def sample_words(sources: int) -> int:
+    """Words of cleaned text sampled per source: all sources together stay near READABILITY_TOTAL_WORDS."""
+    return max(READABILITY_MIN_WORDS, min(READABILITY_SAMPLE_WORDS, READABILITY_TOTAL_WORDS // max(sources, 1)))
+
+
 def _clean_samples(outputs: Outputs, pages: list[PageSource]) -> dict[str, str]:
-    """Cleaned text per source (first READABILITY_SAMPLE_WORDS words of its articles' content, input order)."""
+    """Cleaned text per source: its articles' content blocks in input order, whole blocks up to the sample size."""
+    cap = sample_words(len({p.path for p in pages}))
     samples: dict[str, list[str]] = defaultdict(list)
     counts: Counter[str] = Counter()
     for page in pages:
         if page.lines is None:
             continue
         for row in page.blocks:
-            if counts[page.path] >= READABILITY_SAMPLE_WORDS:
+            if counts[page.path] >= cap:
                 break
             if row.get("occurrence_id") is not None and row["label"] == "content" and row.get("kind") != "title":
                 text = block_text(page.lines, row)

@@ -26,6 +26,7 @@ from .records import Block, BlockNote, Corpus, Occurrence
 MIN_BODY_WORDS = 8
 SECTION_PARAGRAPH_WORDS = 25
 STRONG_START = 4
+FOOTER_KINDS = frozenset({"navigation", "footer", "newsletter", "share"})
 LIST_SECTIONS = frozenset({"related", "comments", "newsletter", "hashtags", "share"})
 
 
@@ -40,14 +41,27 @@ class Features:
     rule: bool
     byline: bool
     words: int
+    gap: int = 1
+    caps: bool = False
 
 
-def features(block: Block, config: SegmentConfig) -> Features:
-    """Structural features of one block."""
+def features(block: Block, config: SegmentConfig, gap: int = 1) -> Features:
+    """Structural features of one block; ``gap`` is the number of blank lines above it."""
     title, bullet = chrome.strip_bullet(block.text)
+    letters = [c for c in title if c.isalpha()]
+    caps = bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
     return Features(title, bullet, chrome.is_heading(block.text, config.max_title_words),
                     chrome.chrome_kind(block.text), chrome.is_rule(block.text), chrome.is_byline(block.text),
-                    len(chrome.words(block.text)))
+                    len(chrome.words(block.text)), gap, caps)
+
+
+def _gaps(corpus: Corpus) -> list[int]:
+    """Blank lines above each block within its page (the first block counts its leading blank lines)."""
+    gaps = []
+    for i, block in enumerate(corpus.blocks):
+        prev = corpus.blocks[i - 1] if i and corpus.blocks[i - 1].page == block.page else None
+        gaps.append(block.start_line - (prev.end_line if prev else 0) - 1)
+    return gaps
 
 
 def same_title(a: str, b: str) -> bool:
@@ -72,13 +86,14 @@ def boundary_blocks(corpus: Corpus) -> set[int]:
         count[keys[i]] += 1
         nxt = corpus.blocks[i + 1] if i + 1 < len(corpus.blocks) else None
         followers[keys[i]].add(keys[i + 1] if nxt is not None and nxt.page == block.page else "\0end")
-    return {i for i, key in enumerate(keys) if key and count[key] >= 3 and len(followers[key]) >= 3}
+    return {i for i, key in enumerate(keys) if key and count[key] >= 3 and len(followers[key]) >= 3
+            and not chrome.is_heading(corpus.blocks[i].text)}
 
 
 def segment(corpus: Corpus, config: SegmentConfig) -> tuple[list[Occurrence], list[BlockNote]]:
     """Find every article occurrence; return occurrences and one note per block (role, kind, occurrence)."""
     notes = [BlockNote() for _ in corpus.blocks]
-    feats = [features(b, config) for b in corpus.blocks]
+    feats = [features(b, config, gap) for b, gap in zip(corpus.blocks, _gaps(corpus))]
     boundary = boundary_blocks(corpus)
     by_page: dict[int, list[int]] = defaultdict(list)
     for block in corpus.blocks:
@@ -117,30 +132,41 @@ def _page_articles(ids: list[int], feats: list[Features], boundary: set[int],
                    notes: list[BlockNote]) -> list[Article]:
     """Cut one text page into articles; mark page chrome outside them."""
     starts = _starts(ids, feats, boundary)
-    if not starts:
-        first = next((p for p, bid in enumerate(ids) if not feats[bid].chrome and not feats[bid].rule), None)
+    single = not starts
+    if single:
+        first = _single_start(ids, feats)
         starts = [] if first is None else [first]
-        single = True
-    else:
-        single = False
     for pos in range(0, starts[0] if starts else len(ids)):
         _mark(notes, ids[pos], "outside", feats[ids[pos]].chrome or "navigation")
     articles = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(ids)
-        span = ids[start:end]
-        span = _trim_tail(span, feats, notes)
+        span = _trim_tail(ids[start:end], feats, notes, last=n + 1 == len(starts), boundary=boundary)
         articles.append(_titled(span, feats, notes, single))
     return articles
 
 
+def _single_start(ids: list[int], feats: list[Features]) -> int | None:
+    """First block of a page's only article: past chrome, and past page headers stacked above its title."""
+    first = next((p for p, bid in enumerate(ids) if not feats[bid].chrome and not feats[bid].rule), None)
+    while first is not None and first + 1 < len(ids):
+        f, nxt = feats[ids[first]], feats[ids[first + 1]]
+        if not (f.heading and nxt.heading and not nxt.chrome and not nxt.byline and not same_title(f.title, nxt.title)):
+            break
+        if first + 2 >= len(ids) or not (_is_body(feats[ids[first + 2]]) or feats[ids[first + 2]].byline):
+            break
+        first += 1
+    return first
+
+
 def _starts(ids: list[int], feats: list[Features], boundary: set[int]) -> list[int]:
     """Positions (in ``ids``) of blocks that start an article, after the body check."""
+    typical = _typical_gap(ids, feats)
     candidates = []
     in_section = False
     for pos, bid in enumerate(ids):
-        score = _start_score(pos, ids, feats, boundary)
-        if score >= (STRONG_START if in_section else 2):
+        score = _start_score(pos, ids, feats, boundary, typical)
+        if score >= 2 and (not in_section or score >= STRONG_START or _story_follows(pos, ids, feats)):
             candidates.append(pos)
             in_section = False
         elif chrome.heading_kind(feats[bid].title) in LIST_SECTIONS:
@@ -150,16 +176,49 @@ def _starts(ids: list[int], feats: list[Features], boundary: set[int]) -> list[i
         end = candidates[n + 1] if n + 1 < len(candidates) else len(ids)
         if any(_is_body(feats[bid]) for bid in ids[pos + 1:end]):
             kept.append(pos)
-    if len(kept) == 1 and all(feats[bid].chrome or feats[bid].rule for bid in ids[:kept[0]]):
+    if kept:
+        lead = _leading_start(ids[:kept[0]], feats, [feats[ids[p]] for p in kept])
+        if lead is not None:
+            kept.insert(0, lead)
+    if len(kept) == 1 and not any(_is_body(feats[bid]) for bid in ids[:kept[0]]):
         return []  # a single article at the top of its page: handled as a single-article page
     return kept
 
 
-def _start_score(pos: int, ids: list[int], feats: list[Features], boundary: set[int]) -> int:
+def _typical_gap(ids: list[int], feats: list[Features]) -> int:
+    """The most common number of blank lines above a body paragraph of the page."""
+    gaps = sorted(feats[bid].gap for bid in ids if _is_body(feats[bid]))
+    return max(set(gaps), key=lambda g: (gaps.count(g), -g)) if gaps else 1
+
+
+def _story_follows(pos: int, ids: list[int], feats: list[Features]) -> bool:
+    """Whether a story follows the heading at ``pos``: body first, and two body blocks in the next four."""
+    nxt = [feats[bid] for bid in ids[pos + 1:pos + 6] if not feats[bid].byline and not same_title(
+        feats[ids[pos]].title, feats[bid].title)][:4]
+    return bool(nxt) and _is_body(nxt[0]) and sum(_is_body(f) for f in nxt) >= 2
+
+
+def _leading_start(lead: list[int], feats: list[Features], found: list[Features]) -> int | None:
+    """An article above the first confirmed start: a heading styled like the page's titles, followed by body."""
+    caps = sum(f.caps for f in found) * 2 > len(found)
+    bullet = sum(f.bullet for f in found) * 2 > len(found)
+    for pos, bid in enumerate(lead[:-1]):
+        f, nxt = feats[bid], feats[lead[pos + 1]]
+        if not f.heading or f.chrome or f.rule or len(chrome.words(f.title)) < 2:
+            continue
+        if f.caps == caps and f.bullet == bullet and (_is_body(nxt) or nxt.byline):
+            if any(_is_body(feats[b]) for b in lead[pos + 1:]):
+                return pos
+    return None
+
+
+def _start_score(pos: int, ids: list[int], feats: list[Features], boundary: set[int], typical: int = 1) -> int:
     """Boundary evidence for the block at ``pos`` being an article's first block."""
     f = feats[ids[pos]]
     if not f.heading or f.chrome or f.rule or f.byline or len(chrome.words(f.title)) < 2:
         return 0
+    if pos > 0 and same_title(feats[ids[pos - 1]].title, f.title):
+        return 0  # the headline printed again under itself
     score = 1 if f.bullet else 0
     nxt = feats[ids[pos + 1]] if pos + 1 < len(ids) else None
     if nxt is not None and same_title(f.title, nxt.title):
@@ -169,8 +228,14 @@ def _start_score(pos: int, ids: list[int], feats: list[Features], boundary: set[
         score += 2
     if not any(_is_body(feats[bid]) for bid in ids[:pos]):
         score += 1  # top of the page: only headers or chrome above
-    elif feats[ids[pos - 1]].rule or ids[pos - 1] in boundary:
-        score += 2
+    else:
+        prev = feats[ids[pos - 1]]
+        if prev.rule or ids[pos - 1] in boundary:
+            score += 2
+        elif prev.chrome or prev.byline:
+            score += 1  # a sign-off, read-more or advertisement line closes the article above
+        if f.gap > typical:
+            score += 1  # more blank lines above than between paragraphs
     return score
 
 
@@ -179,11 +244,12 @@ def _is_body(f: Features) -> bool:
     return not f.heading and not f.chrome and not f.byline and f.words >= MIN_BODY_WORDS
 
 
-def _trim_tail(span: list[int], feats: list[Features], notes: list[BlockNote]) -> list[int]:
-    """Cut page furniture that follows the story from a section heading on ("Related Articles", "Comments").
+def _trim_tail(span: list[int], feats: list[Features], notes: list[BlockNote], *, last: bool,
+               boundary: set[int]) -> list[int]:
+    """Cut what follows the story: separators, the page footer, and furniture from a list-section heading on.
 
-    One-line chrome before such a heading (a bio, a "Read the full story" line) belongs to the article and
-    stays inside its span, labelled as chrome.
+    One-line chrome before such a heading (a bio, a "Read the full story" line, a per-article promo) belongs
+    to the article and stays inside its span, labelled as chrome.
     """
     for pos in range(1, len(span)):
         kind = chrome.heading_kind(feats[span[pos]].title) if feats[span[pos]].chrome else None
@@ -196,8 +262,18 @@ def _trim_tail(span: list[int], feats: list[Features], notes: list[BlockNote]) -
                 if own and chrome.heading_kind(feats[bid].title):
                     section = own
                 _mark(notes, bid, "outside", own or section)
-            return span[:pos]
+            span = span[:pos]
+            break
+    while len(span) > 1 and (feats[span[-1]].rule or (last and _footer(feats[span[-1]], span[-1] in boundary))):
+        _mark(notes, span[-1], "outside", "separator" if feats[span[-1]].rule else (feats[span[-1]].chrome
+                                                                                     or "navigation"))
+        span = span[:-1]
     return span
+
+
+def _footer(f: Features, recurring: bool) -> bool:
+    """A page-footer line at the end of the page: navigation, copyright, subscription or share furniture."""
+    return f.chrome in FOOTER_KINDS and not f.byline
 
 
 def _tail_fits(tail: list[int], feats: list[Features]) -> bool:

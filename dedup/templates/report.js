@@ -198,6 +198,9 @@
     return pageName(r[C.o.page]) + " " + lineSpan(r[C.o.start], r[C.o.end]);
   }
 
+  function storyTitle(si) { return str(story(si)[C.s.title]); }
+  function occTitle(o) { return str(occ(o)[C.o.title]); }
+
   function canonicalOf(si) { return story(si)[C.s.occurrences][0]; }
 
   function blockInfo(p, start, s) {
@@ -211,7 +214,7 @@
       info.shownLabel = "duplicate";
       var sim = o[C.o.similarity] === null ? "" : ", similarity " + num(o[C.o.similarity], 3);
       info.reason = (info.kind === "title" ? "headline of " : "") + (o[C.o.match] || "near") + " copy of story \u201c" +
-        (story(st)[C.s.title] || "untitled") + "\u201d" + sim + "; canonical copy at " + occWhere(canonicalOf(st));
+        (storyTitle(st) || "untitled") + "\u201d" + sim + "; canonical copy at " + occWhere(canonicalOf(st));
     }
     return info;
   }
@@ -257,8 +260,8 @@
     var cached = caches.storySearch[si];
     if (cached === undefined) {
       var st = story(si);
-      var parts = [st[C.s.title] || "", st[C.s.cluster_id], st[C.s.doc_id] || ""];
-      st[C.s.occurrences].forEach(function (o) { parts.push(occWhere(o), occ(o)[C.o.title] || ""); });
+      var parts = [str(st[C.s.title]) || "", st[C.s.cluster_id], st[C.s.doc_id] || ""];
+      st[C.s.occurrences].forEach(function (o) { parts.push(occWhere(o), occTitle(o) || ""); });
       var text = storyText(si);
       if (text) parts.push(text.join(" "));
       cached = caches.storySearch[si] = parts.join("\n").toLowerCase();
@@ -437,8 +440,8 @@
     var rows = [];
     for (var i = 0; i < D.stories.length; i++) if (storyMatches(i)) rows.push(i);
     root.appendChild(dataTable("stories", [
-      { label: "Title", get: function (i) { return (story(i)[C.s.title] || "").toLowerCase(); }, cell: function (i) {
-        return link(routeItem("story", story(i)[C.s.cluster_id]), shown(story(i)[C.s.title] || "(untitled)"));
+      { label: "Title", get: function (i) { return (storyTitle(i) || "").toLowerCase(); }, cell: function (i) {
+        return link(routeItem("story", story(i)[C.s.cluster_id]), shown(storyTitle(i) || "(untitled)"));
       } },
       { label: "Copies", num: true, get: function (i) { return story(i)[C.s.occurrences].length; }, cell: function (i) {
         return String(story(i)[C.s.occurrences].length);
@@ -460,7 +463,7 @@
     for (var i = 0; i < D.stories.length; i++) if (D.stories[i][C.s.cluster_id] === id) { si = i; break; }
     if (si < 0) { root.appendChild(el("p", "note bad", "No story with id " + id + " in this report.")); return; }
     var st = story(si);
-    root.appendChild(el("h2", "t", shown(st[C.s.title] || "(untitled story)")));
+    root.appendChild(el("h2", "t", shown(str(st[C.s.title]) || "(untitled story)")));
     append(root, el("div", "meta", [el("span", null, ["story ", el("code", null, st[C.s.cluster_id])]),
       st[C.s.doc_id] ? el("span", null, ["corpus id ", el("code", null, st[C.s.doc_id])]) : null,
       el("span", null, st[C.s.occurrences].length + " cop" + (st[C.s.occurrences].length === 1 ? "y" : "ies"))]));
@@ -472,7 +475,7 @@
         var r = occ(o);
         return link(routeItem("page", r[C.o.page], { line: r[C.o.start], end: r[C.o.end] }), shown(occWhere(o)));
       } },
-      { label: "Headline", cell: function (o) { return shown(occ(o)[C.o.title] || "\u2014"); } },
+      { label: "Headline", cell: function (o) { return shown(occTitle(o) || "\u2014"); } },
       { label: "Match", cell: function (o) { return occ(o)[C.o.match] || "\u2014"; } },
       { label: "Similarity", num: true, cell: function (o) { return num(occ(o)[C.o.similarity], 3); } },
       { label: "Words", num: true, cell: function (o) { return num(occ(o)[C.o.words]); } },
@@ -614,7 +617,7 @@
         var o = occAt(pl[0], pl[1]);
         if (o === null) return "outside any article";
         var s = occ(o)[C.o.story];
-        return link(routeItem("story", story(s)[C.s.cluster_id]), shown(story(s)[C.s.title] || "(untitled)"));
+        return link(routeItem("story", story(s)[C.s.cluster_id]), shown(storyTitle(s) || "(untitled)"));
       } },
       { label: "Text", cell: function (pl) {
         var t = blockText(pl[0], pl[1], pl[2]);
@@ -762,7 +765,7 @@
         list.appendChild(el("li", null, [
           link(routeItem("page", p, { line: r[C.o.start], end: r[C.o.end] }), lineSpan(r[C.o.start], r[C.o.end])), " ",
           r[C.o.canonical] ? chip("canonical") : chip((r[C.o.match] || "near") + " copy", "l-duplicate"), " ",
-          link(routeItem("story", story(s)[C.s.cluster_id]), shown(story(s)[C.s.title] || r[C.o.title] || "(untitled)"))]));
+          link(routeItem("story", story(s)[C.s.cluster_id]), shown(storyTitle(s) || str(r[C.o.title]) || "(untitled)"))]));
       });
       root.appendChild(list);
     }
