@@ -42,6 +42,7 @@ _SECTION_RE = tuple((kind, re.compile(rf"^(?:{pattern})[.!:]*$", re.I)) for kind
 
 # One-line furniture that may also stand between story paragraphs.
 _LINE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("navigation", r"^(from|to|cc|subject|date|reply-to|sent):\s.{0,200}$"),
     ("footer", r"^(©|\(c\)|copyright\b).{0,120}$"),
     ("advertisement", r"^(advertisement|advertising|sponsored( content)?|ad|\[ad\]|story continues below( advertisement)?)$"),
     ("related", r"^(read more|continue reading|read the full (story|article)|full story|click here|more:|see more|also read)\b.*"),
@@ -50,6 +51,7 @@ _LINE_PATTERNS: tuple[tuple[str, str], ...] = (
                    r"you are receiving this|manage (your )?preferences|view in (your )?browser)\b.*"),
     ("share", r"^(share( on| via)?|tweet|email|print|copy link)( [|/·•] ?(facebook|twitter|x|linkedin|email|whatsapp|reddit|print))+.*$"),
 )
+_READ_MORE = re.compile(r"^(read more|continue reading|read the full (story|article)|full story)\b.{0,200}$", re.I)
 _LINE_RE = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _LINE_PATTERNS)
 
 _BIO_START = re.compile(r"^(i am|i'm|about the author\b|about me\b)", re.I)
@@ -107,6 +109,11 @@ def line_kind(text: str) -> str | None:
         if pattern.match(body):
             return kind
     return "navigation" if is_nav_bar(body) else None
+
+
+def is_read_more(text: str) -> bool:
+    """A "Read the full story" / "Continue reading" line: it closes a teaser."""
+    return bool(_READ_MORE.match(text.strip()))
 
 
 def is_nav_bar(text: str) -> bool:

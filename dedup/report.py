@@ -957,6 +957,8 @@ def build_report(out_dir: Path, *, inputs_root: Path | None = None,
     """
     out_dir = Path(out_dir)
     outputs = load_outputs(out_dir)
+    for stale in out_dir.glob(".report-*.tmp"):
+        stale.unlink(missing_ok=True)
     pages = load_pages(outputs, Path(inputs_root) if inputs_root is not None else Path.cwd())
     html = render(build_data(outputs, pages, max_text_bytes=max_text_bytes))
     target = out_dir / REPORT_NAME

@@ -230,7 +230,7 @@ def _start_score(pos: int, ids: list[int], feats: list[Features], boundary: set[
         score += 1  # top of the page: only headers or chrome above
     else:
         prev = feats[ids[pos - 1]]
-        if prev.rule or ids[pos - 1] in boundary:
+        if prev.rule or ids[pos - 1] in boundary or chrome.is_read_more(prev.title):
             score += 2
         elif prev.chrome or prev.byline:
             score += 1  # a sign-off, read-more or advertisement line closes the article above
