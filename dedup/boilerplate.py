@@ -41,7 +41,10 @@ def kind_of(text: str) -> str:
 
 def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
                   words: dict[int, int], excluded: set[int] = frozenset()) -> dict[str, int]:  # type: ignore[assignment]
-    """Distinct stories sharing each group; a block outside any article counts its page as one more.
+    """Distinct stories sharing each group (for groups only outside articles: how many times they appear).
+
+    Copies outside any article (a "Related Articles" snippet quoting a story's lead) do not add support to a
+    group that stories carry: quoting a story does not make its paragraph boilerplate.
 
     An article that holds nothing but the group's block (a one-paragraph teaser of that very paragraph), or
     nothing but blocks in ``excluded`` (a story written entirely from a template), is no evidence of a
@@ -53,14 +56,15 @@ def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[
             body_words[note.occurrence] = body_words.get(note.occurrence, 0) + words.get(bid, 0)
     support = {}
     for group in groups:
-        owners = set()
+        stories, pages = set(), set()
         for bid in group.blocks:
             occ = notes[bid].occurrence
             if occ is None:
-                owners.add(("block", bid))
+                pages.add(bid)
             elif body_words.get(occ, 0) - (0 if bid in excluded else words.get(bid, 0)) >= MIN_OTHER_WORDS:
-                owners.add(("story", cluster_of[occ]))
-        support[group.group_id] = len(owners)
+                stories.add(cluster_of[occ])
+        inside = any(notes[bid].occurrence is not None for bid in group.blocks)
+        support[group.group_id] = len(stories) if inside else len(pages)
     return support
 
 

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from fnmatch import fnmatch
 
+import numpy as np
+
 from .config import CanonicalConfig
 from .records import Corpus, Occurrence
 from .verify import Content
 
-RULE = ("most complete content first (most words after boilerplate removal); then the first matching pattern of "
-        "canonical.preferred_sources; then earliest in input order (path, JSONL record id or line, start line)")
+RULE = ("most complete content first: the copy holding the most text that other copies corroborate (shingles "
+        "found in at least one other copy), then the most words after boilerplate removal; then the first matching "
+        "pattern of canonical.preferred_sources; then earliest in input order (path, JSONL record id or line, "
+        "start line)")
 
 
 def order_key(occ: Occurrence, corpus: Corpus) -> tuple[str, str, int, int]:
@@ -44,3 +48,23 @@ def ranks(contents: list[Content], corpus: Corpus, config: CanonicalConfig) -> l
     for position, key in enumerate(sorted(keys)):
         rank[key[-1]] = position
     return rank
+
+
+def choose(root: list[int], contents: list[Content], rank: list[int]) -> list[int]:
+    """Re-point every cluster at its canonical copy: the most corroborated content, then ``rank``.
+
+    A copy that added a paragraph of its own does not beat the copy that kept every shared paragraph.
+    """
+    members: dict[int, list[int]] = {}
+    for i, r in enumerate(root):
+        members.setdefault(r, []).append(i)
+    chosen = {}
+    for r, group in members.items():
+        if len(group) < 3:
+            chosen[r] = min(group, key=lambda i: rank[i])
+            continue
+        counts = np.unique(np.concatenate([contents[i].shingles for i in group]), return_counts=True)
+        seen_twice = counts[0][counts[1] >= 2]
+        chosen[r] = min(group, key=lambda i: (-np.isin(contents[i].shingles, seen_twice, assume_unique=True).sum(),
+                                               rank[i]))
+    return [chosen[r] for r in root]

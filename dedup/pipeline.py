@@ -163,7 +163,7 @@ def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter,
         return verdicts[key]
 
     edges = [(i, j, v) for (i, j), v in sorted(verdicts.items()) if v.match is not None]
-    return cluster(len(contents), rank, edges, check), verdicts
+    return canonical.choose(cluster(len(contents), rank, edges, check), contents, rank), verdicts
 
 
 def _exact_pairs(contents: list[Content]) -> list[tuple[int, int]]:

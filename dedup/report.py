@@ -476,25 +476,28 @@ def build_data(outputs: Outputs, pages: list[PageSource], *,
     page_rows = [_page_row(p, t, group_index, page_occs[p.index], source_index[p.path]) for p in pages]
     occ_rows = _occurrence_rows(outputs, pages, page_index, story_index, t)
     story_rows = _story_rows(outputs, pages, page_index, occ_index, t, max_text_bytes)
-    data = {
+    group_rows = [_group_row(g, t, page_index) for g in outputs.groups]
+    template_rows = _template_rows(outputs.templates, page_index) if outputs.templates is not None else None
+    for row in [*outputs.groups, *(outputs.templates or [])]:
+        t.kinds.code(_str_or_none(row.get("kind")))
+    return {
         "format": 1,
         "cols": {"pages": PAGE_COLS, "occurrences": OCC_COLS, "stories": STORY_COLS, "styles": STYLE_COLS,
                  "groups": GROUP_COLS, "templates": TEMPLATE_COLS, "sources": SOURCE_COLS},
-        "meta": _meta(outputs, pages, max_text_bytes, t),
+        "meta": _meta(outputs, pages, max_text_bytes),
         "overview": overview(outputs, pages, sources),
         "strings": t.strings.items,
+        "labels": t.labels.items,
+        "kinds": t.kinds.items,
+        "reasons": t.reasons.items,
+        "styles": [list(k) for k, _ in sorted(t.styles.items(), key=lambda kv: kv[1])],
         "pages": page_rows,
         "occurrences": occ_rows,
         "stories": story_rows,
-        "groups": [_group_row(g, t, page_index) for g in outputs.groups],
-        "templates": _template_rows(outputs.templates, page_index) if outputs.templates is not None else None,
+        "groups": group_rows,
+        "templates": template_rows,
         "sources": [[row[c] for c in SOURCE_COLS] for row in sources],
     }
-    for row in [*outputs.groups, *(outputs.templates or [])]:
-        t.kinds.code(_str_or_none(row.get("kind")))
-    data["labels"], data["kinds"], data["reasons"] = t.labels.items, t.kinds.items, t.reasons.items
-    data["styles"] = [list(k) for k, _ in sorted(t.styles.items(), key=lambda kv: kv[1])]
-    return data
 
 
 def _embed_lines(pages: list[PageSource], t: Tables, max_text_bytes: int) -> None:
@@ -666,7 +669,7 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int, t: Tables) -> dict[str, Any]:
+def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int) -> dict[str, Any]:
     """Run parameters and notes shown in the overview and used by the page script."""
     s = outputs.summary
     statuses = Counter(p.status for p in pages)
@@ -955,6 +958,8 @@ def build_report(out_dir: Path, *, inputs_root: Path | None = None,
     Relative input paths are resolved against ``inputs_root`` (default: the current folder, where ``dedup run``
     was started). Raises ``ReportError`` when an output file is missing or damaged.
     """
+    if max_text_bytes < 0:
+        raise ValueError(f"max_text_bytes={max_text_bytes}: give 0 or more bytes of page text to embed")
     out_dir = Path(out_dir)
     outputs = load_outputs(out_dir)
     for stale in out_dir.glob(".report-*.tmp"):

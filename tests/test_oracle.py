@@ -28,10 +28,10 @@ def test_lsh_plus_verify_equals_all_pairs(tmp_path: Path, seed: int) -> None:
         for j in range(i + 1, n):
             brute[(i, j)] = verify(contents[i], contents[j], config.cluster)
     edges = [(i, j, v) for (i, j), v in sorted(brute.items()) if v.match]
-    from dedup.canonical import ranks
+    from dedup.canonical import choose, ranks
 
     rank = ranks(contents, result.corpus, config.canonical)
-    oracle = cluster(n, rank, edges, lambda i, j: brute[(min(i, j), max(i, j))])
+    oracle = choose(cluster(n, rank, edges, lambda i, j: brute[(min(i, j), max(i, j))]), contents, rank)
     assert result.root == oracle
     # and the clusters are the true stories
     ids = [result.corpus.pages[o.page].record_id for o in result.corpus.occurrences]

@@ -275,7 +275,25 @@ def test_missing_or_changed_input_shows_page_unavailable(tmp_path: Path) -> None
     assert status[inputs[1].as_posix()][0] == "missing" and "not found" in status[inputs[1].as_posix()][1]
     assert status[inputs[2].as_posix()][0] == "changed" and "changed since the run" in status[inputs[2].as_posix()][1]
     pages = [p for p in data["pages"] if p[cols["status"]] != "ok"]
-    assert all(p[cols["lines"]] is None for p in pages)
+    assert all(p[cols["lines"]] is None and p[cols["blocks"]] for p in pages)
+    occ_cols = {c: i for i, c in enumerate(data["cols"]["occurrences"])}
+    story_cols = {c: i for i, c in enumerate(data["cols"]["stories"])}
+    hidden = {data["pages"].index(p) for p in pages}
+    for story in data["stories"]:  # a story whose canonical page cannot be shown carries its corpus text
+        canonical = data["occurrences"][story[story_cols["occurrences"]][0]]
+        if canonical[occ_cols["page"]] in hidden:
+            assert story[story_cols["text"]] >= 0
+
+
+def test_text_budget_keeps_line_labels_but_not_text(evil_out: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(evil_out, out)
+    data = json.loads(island(build_report(out, max_text_bytes=1500).read_text(encoding="utf-8")))
+    cols = {c: i for i, c in enumerate(data["cols"]["pages"])}
+    omitted = [p for p in data["pages"] if p[cols["status"]] == "omitted"]
+    assert omitted and all(p[cols["lines"]] is None and "max_text_bytes" in p[cols["note"]] for p in omitted)
+    assert all(p[cols["blocks"]] for p in omitted)
+    assert sum(len(s.encode("utf-8")) for s in data["strings"]) < 6000
 
 
 def test_templates_file_is_shown_when_present(evil_out: Path, tmp_path: Path) -> None:
