@@ -39,13 +39,16 @@ def main() -> None:
               help="TOML file overriding defaults ([cluster], [fingerprint], ... sections).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any input was skipped or damaged.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
-def run_command(inputs: tuple[Path, ...], out: Path, config_path: Path | None, strict: bool, quiet: bool) -> None:
+@click.option("--no-report", is_flag=True, help="Skip report.html (build it later with `dedup report DIR`).")
+def run_command(inputs: tuple[Path, ...], out: Path, config_path: Path | None, strict: bool, quiet: bool,
+                no_report: bool) -> None:
     """Run the pipeline on INPUT files/folders (default: seeds/) and write the outputs to --out."""
     progress = None if quiet else (lambda msg: click.echo(f"dedup: {msg}", err=True))
     try:
         config = _load_config(config_path)
-        summary = pipeline.run(list(inputs) or [DEFAULT_INPUT], out, config, progress=progress)
-    except (ConfigError, InputError, OutputError) as err:
+        summary = pipeline.run(list(inputs) or [DEFAULT_INPUT], out, config, progress=progress,
+                               report=not no_report)
+    except (ConfigError, InputError, OutputError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     for item in summary["skipped"]:
         where = item["path"] + (f":{item['line']}" if item["line"] else "")
@@ -57,3 +60,43 @@ def run_command(inputs: tuple[Path, ...], out: Path, config_path: Path | None, s
     if strict and summary["skipped"]:
         click.echo(f"dedup: --strict: {len(summary['skipped'])} input(s) skipped", err=True)
         sys.exit(1)
+
+
+@main.command("report")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--inputs-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder the run's relative input paths are resolved against (default: the current folder).")
+def report_command(out_dir: Path, inputs_root: Path | None) -> None:
+    """Rebuild OUT_DIR/report.html from the output files of a run (and the inputs they name)."""
+    from .report import ReportError, build_report
+    from .write import recover
+
+    try:
+        if out_dir.is_dir():
+            recover(out_dir)
+        path = build_report(out_dir, inputs_root=inputs_root)
+    except (ReportError, OutputError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"wrote {path}", err=True)
+
+
+@main.command("eval")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--truth", "truth", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Gold labels (JSONL: occurrence and lines records; see benchmarks/README.md).")
+@click.option("--sweep", "sweep_spec", help="Comma-separated similarity thresholds to re-score the clustering at.")
+def eval_command(out_dir: Path, truth: Path, sweep_spec: str | None) -> None:
+    """Score the outputs in OUT_DIR against a labelled sample (--truth) and print the metrics."""
+    from .evaluate import GoldError, format_table, load_gold, score, sweep
+    from .evaluate import OutputError as EvalOutputError
+
+    try:
+        thresholds = [float(x) for x in sweep_spec.split(",")] if sweep_spec else None
+    except ValueError as err:
+        raise click.BadParameter(f"--sweep takes numbers like 0.5,0.6,0.7 ({err})") from err
+    try:
+        gold = load_gold(truth)
+        rows = sweep(out_dir, gold, thresholds) if thresholds else score(out_dir, gold)
+    except (GoldError, EvalOutputError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(format_table(rows))

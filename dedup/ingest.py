@@ -13,6 +13,7 @@ recorded as ``Skipped`` with the file, line and reason; nothing is dropped silen
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import os
 import re
@@ -82,6 +83,8 @@ def _read_file(path: Path, config: IngestConfig, corpus: Corpus) -> None:
         return
     text, encoding, damaged = decoded
     corpus.encodings[where] = encoding
+    if not truncated:
+        corpus.digests[where] = hashlib.sha256(data).hexdigest()
     if damaged:
         corpus.skipped.append(Skipped(where, None, f"{damaged} invalid {encoding} byte sequence(s) replaced by U+FFFD"))
     if path.suffix.lower() == ".jsonl":

@@ -201,6 +201,7 @@ def _summary(result: "Result", config: Config, corpus_rows: list[dict[str, Any]]
               "lines": dict(sorted(lines.items())), "skipped": len(corpus.skipped), "rounds": result.rounds}
     return {"schema_version": SCHEMA_VERSION, "counts": counts, "config": config.to_dict(),
             "canonical_rule": canonical.RULE, "versions": _versions(),
-            "inputs": {"files": corpus.files, "encodings": dict(sorted(corpus.encodings.items()))},
+            "inputs": {"files": corpus.files, "encodings": dict(sorted(corpus.encodings.items())),
+                       "sha256": dict(sorted(corpus.digests.items()))},
             "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in corpus.skipped],
             "timings": dict(sorted(result.timings.items()))}

@@ -65,14 +65,25 @@ def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> 
 
 
 def run(inputs: list[Path], out: Path, config: Config | None = None, *,
-        progress: Progress | None = None) -> dict[str, Any]:
-    """Find articles, copies and boilerplate in ``inputs``; write corpus and provenance files to ``out``."""
+        progress: Progress | None = None, report: bool = True) -> dict[str, Any]:
+    """Find articles, copies and boilerplate in ``inputs``; write corpus and provenance files to ``out``.
+
+    With ``report`` the HTML report is built from the staged files and committed with them.
+    """
     config = config or Config()
     check_out_dir(out)
     result = analyse(inputs, config, progress=progress)
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
-        write_outputs(out, files, summary)
+    extra = None
+    if report:
+        from .report import build_report
+
+        def extra(staging: Path) -> None:
+            with _timed(result.timings, "report", progress):
+                build_report(staging)
+
+    write_outputs(out, files, summary, extra)
     return summary
 
 

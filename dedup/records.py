@@ -82,3 +82,4 @@ class Corpus:
     skipped: list[Skipped] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     encodings: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)

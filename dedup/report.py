@@ -2,7 +2,7 @@
 
 Runs after ``write`` (``dedup run`` calls it last; ``dedup report DIR`` rebuilds it). It reads corpus.jsonl,
 occurrences.jsonl, blocks.jsonl, groups.jsonl, summary.json (and templates.jsonl when present), re-reads the input
-files they name for the per-page view, and renders ``templates/report.html.j2`` with jinja2 (autoescape on).
+files they name for the per-page view, and renders ``report_assets/report.html.j2`` with jinja2 (autoescape on).
 
 Safety: scraped text is untrusted. Everything the page script needs travels in ONE JSON data island
 (``<script type="application/json" id="data">``) serialised by ``island_json`` (``<``, ``>``, ``&``, ``'``,
@@ -675,6 +675,7 @@ def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int) -> dic
     statuses = Counter(p.status for p in pages)
     return {"canonical_rule": _str_or_none(s.get("canonical_rule")), "config": s.get("config"),
             "versions": s.get("versions"), "counts": s.get("counts"), "skipped": s.get("skipped"),
+            "timings": s.get("timings"),
             "page_status": dict(sorted(statuses.items())), "max_text_bytes": max_text_bytes,
             "readability": readability_method(), "templates_file": outputs.templates is not None}
 
@@ -910,10 +911,10 @@ def content_security_policy(script: str, style: str) -> str:
 
 def _asset(name: str, closing: str) -> str:
     """A packaged asset inlined into the page; it must not be able to close its element."""
-    text = resources.files("dedup").joinpath("templates", name).read_text(encoding="utf-8")
+    text = resources.files("dedup").joinpath("report_assets", name).read_text(encoding="utf-8")
     lowered = text.lower()
     if closing in lowered or "<!--" in lowered:
-        raise ReportError(f"dedup/templates/{name}: contains {closing!r} or '<!--', which would end the inline "
+        raise ReportError(f"dedup/report_assets/{name}: contains {closing!r} or '<!--', which would end the inline "
                           "element early; rewrite that part of the asset")
     return text
 
@@ -921,7 +922,7 @@ def _asset(name: str, closing: str) -> str:
 def render(data: dict[str, Any]) -> str:
     """The whole HTML document."""
     script, style = _asset("report.js", "</script"), _asset("report.css", "</style")
-    env = jinja2.Environment(loader=jinja2.PackageLoader("dedup", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("dedup", "report_assets"),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["tojson"] = island_json

@@ -199,16 +199,24 @@ def _story_follows(pos: int, ids: list[int], feats: list[Features]) -> bool:
 
 
 def _leading_start(lead: list[int], feats: list[Features], found: list[Features]) -> int | None:
-    """An article above the first confirmed start: a heading styled like the page's titles, followed by body."""
+    """An article above the first confirmed start, so that no story text is left outside an article.
+
+    Prefer a heading styled like the page's confirmed titles (case, bullet) and followed by body; else the
+    first heading followed by body; else, when the region still holds body text, its first non-chrome block.
+    """
     caps = sum(f.caps for f in found) * 2 > len(found)
     bullet = sum(f.bullet for f in found) * 2 > len(found)
+    heads = []
     for pos, bid in enumerate(lead[:-1]):
         f, nxt = feats[bid], feats[lead[pos + 1]]
-        if not f.heading or f.chrome or f.rule or len(chrome.words(f.title)) < 2:
-            continue
-        if f.caps == caps and f.bullet == bullet and (_is_body(nxt) or nxt.byline):
-            if any(_is_body(feats[b]) for b in lead[pos + 1:]):
-                return pos
+        if f.heading and not f.chrome and not f.rule and len(chrome.words(f.title)) >= 2 and (
+                _is_body(nxt) or nxt.byline) and any(_is_body(feats[b]) for b in lead[pos + 1:]):
+            heads.append(pos)
+    styled = [p for p in heads if feats[lead[p]].caps == caps and feats[lead[p]].bullet == bullet]
+    if styled or heads:
+        return (styled or heads)[0]
+    if sum(_is_body(feats[b]) for b in lead) >= 2:
+        return next(p for p, b in enumerate(lead) if not feats[b].chrome and not feats[b].rule)
     return None
 
 

@@ -873,7 +873,8 @@
       });
       return d;
     }
-    append(box, [dl("config", D.meta.config), dl("versions", D.meta.versions), dl("counts (summary.json)", D.meta.counts)]);
+    append(box, [dl("config", D.meta.config), dl("versions", D.meta.versions), dl("counts (summary.json)", D.meta.counts),
+      dl("timings of the run (s)", D.meta.timings)]);
   }
 
   /* ------------------------------------------------------------------ router and filters */
