@@ -243,7 +243,9 @@ def load_output(out_dir: Path) -> Output:
             text = record.get("text")
             if cluster is None or not isinstance(text, str):
                 raise OutputError(f"{corpus_path}:{number}: needs 'cluster_id' and a string 'text'")
-            corpus.setdefault(str(cluster), text)
+            title = record.get("title")
+            # the record's title is part of what the corpus keeps (a heading can become the title)
+            corpus.setdefault(str(cluster), f"{title}\n\n{text}" if isinstance(title, str) and title else text)
     return Output(occurrences, blocks, corpus)
 
 

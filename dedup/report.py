@@ -675,7 +675,6 @@ def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int) -> dic
     statuses = Counter(p.status for p in pages)
     return {"canonical_rule": _str_or_none(s.get("canonical_rule")), "config": s.get("config"),
             "versions": s.get("versions"), "counts": s.get("counts"), "skipped": s.get("skipped"),
-            "timings": s.get("timings"),
             "page_status": dict(sorted(statuses.items())), "max_text_bytes": max_text_bytes,
             "readability": readability_method(), "templates_file": outputs.templates is not None}
 

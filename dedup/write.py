@@ -15,11 +15,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 STAGING_PREFIX = ".dedup-staging-"
+KILL_AT_ENV = "DEDUP_KILL_AT"  # fault injection for the crash-safety tests: kill the process at a named point
 
 
 class OutputError(OSError):
@@ -73,6 +75,7 @@ def write_outputs(out: Path, jsonl: dict[str, list[dict[str, Any]]], summary: di
                                                + "\n"])
         if extra is not None:
             extra(staging)
+        _fault("staged")
         _commit(out, staging, sorted(p.name for p in staging.iterdir()))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -84,17 +87,40 @@ def _commit(out: Path, staging: Path, names: list[str]) -> None:
     _write_file(tmp, [json.dumps({"staging": staging.name, "files": names})])
     os.replace(tmp, out / JOURNAL)
     _fsync_dir(out)
+    _fault("journal")
     _apply(out, staging, names)
 
 
 def _apply(out: Path, staging: Path, names: list[str]) -> None:
     """Move the staged files that are still there into ``out`` and close the journal."""
-    for name in names:
+    for n, name in enumerate(names, 1):
         if (staging / name).exists():
             os.replace(staging / name, out / name)
+            _fault(f"moved:{n}")
     _fsync_dir(out)
     (out / JOURNAL).unlink(missing_ok=True)
     _fsync_dir(out)
+
+
+def _fault(point: str) -> None:
+    """Kill this process with SIGKILL when ``DEDUP_KILL_AT`` names ``point`` (crash-safety tests only)."""
+    if os.environ.get(KILL_AT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def consistent(out: Path) -> bool:
+    """Whether every file summary.json lists is present with the SHA-256 it records (one complete set)."""
+    try:
+        files = json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError):
+        return False
+    for name, digest in files.items():
+        try:
+            if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def recover(out: Path) -> bool:

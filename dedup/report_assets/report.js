@@ -873,8 +873,7 @@
       });
       return d;
     }
-    append(box, [dl("config", D.meta.config), dl("versions", D.meta.versions), dl("counts (summary.json)", D.meta.counts),
-      dl("timings of the run (s)", D.meta.timings)]);
+    append(box, [dl("config", D.meta.config), dl("versions", D.meta.versions), dl("counts (summary.json)", D.meta.counts)]);
   }
 
   /* ------------------------------------------------------------------ router and filters */

@@ -1,0 +1,110 @@
+"""Crash safety: a run SIGKILLed at any point leaves one complete set of outputs (after recovery), never a mix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, write
+from dedup.write import JOURNAL, consistent, recover
+
+
+def _inputs(folder: Path, variant: int) -> Path:
+    for n in range(40):
+        write(folder / f"p{n:02d}.txt", f"Page {n} Headline Here\n\nStory {n} variant {variant}: the council met on "
+                                        f"Tuesday to discuss the budget for item {n} and voted {variant} times.\n")
+    return folder
+
+
+def _dedup(inp: Path, out: Path, kill_at: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if kill_at:
+        env["DEDUP_KILL_AT"] = kill_at
+    return subprocess.run([sys.executable, "-m", "dedup", "run", str(inp), "--out", str(out), "--quiet"],
+                          env=env, capture_output=True, text=True)
+
+
+def _hashes(out: Path) -> dict[str, str]:
+    """Every output file's hash; summary.json without its timings (the one key allowed to vary)."""
+    found = {}
+    for p in sorted(out.iterdir()):
+        if p.is_file():
+            data = p.read_bytes()
+            if p.name == "summary.json":
+                summary = json.loads(data)
+                summary.pop("timings")
+                data = json.dumps(summary, sort_keys=True).encode()
+            found[p.name] = hashlib.sha256(data).hexdigest()
+    return found
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], dict[str, str]]:
+    base = tmp_path_factory.mktemp("crash")
+    old_out, new_out = base / "old", base / "new"
+    assert _dedup(_inputs(base / "in-old", 1), old_out).returncode == 0
+    assert _dedup(_inputs(base / "in-new", 2), new_out).returncode == 0
+    return base, _hashes(old_out), _hashes(new_out)
+
+
+@pytest.mark.parametrize("point", ["staged", "journal", "moved:1", "moved:3", "moved:6"])
+def test_kill_at_each_commit_point(tmp_path: Path, before: tuple[Path, dict, dict], point: str) -> None:
+    base, old, new = before
+    out = tmp_path / "out"
+    assert _dedup(base / "in-old", out).returncode == 0
+    killed = _dedup(base / "in-new", out, kill_at=point)
+    assert killed.returncode == -signal.SIGKILL
+    if point == "staged":
+        assert _hashes(out) == old and consistent(out)  # nothing moved yet: the previous outputs stand
+    else:
+        assert (out / JOURNAL).exists()  # a half-done commit is always marked
+    recover(out)
+    assert consistent(out)
+    assert _hashes(out) in (old, new)
+    assert not any(p.name.startswith(".dedup") for p in out.iterdir())
+    assert _dedup(base / "in-new", out).returncode == 0 and _hashes(out) == new
+
+
+def test_kill_at_random_moments(tmp_path: Path, before: tuple[Path, dict, dict]) -> None:
+    base, old, new = before
+    out = tmp_path / "out"
+    assert _dedup(base / "in-old", out).returncode == 0
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for delay in (0.2, 0.6, 1.0, 1.4, 1.8, 2.2):
+        proc = subprocess.Popen([sys.executable, "-m", "dedup", "run", str(base / "in-new"), "--out", str(out),
+                                 "--quiet"], env=env)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        recover(out)
+        assert consistent(out) and _hashes(out) in (old, new), delay
+
+
+def test_output_folder_given_as_a_symlink_is_refused(tmp_path: Path, before: tuple[Path, dict, dict]) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    done = _dedup(before[0] / "in-old", link)
+    assert done.returncode == 1 and "symbolic link" in done.stderr
+    assert not any(real.iterdir())
+
+
+def test_outputs_have_fixed_names_whatever_the_input(tmp_path: Path) -> None:
+    inp = tmp_path / "in"
+    write(inp / "..%2F..%2Fetc.txt", "Evil Name\n\nA story whose file name tries to climb out of the folder.\n")
+    write(inp / "x.jsonl", json.dumps({"id": "../../x", "title": "../../../tmp/pwn", "text": "Body text here."}) + "\n")
+    out = tmp_path / "out"
+    assert _dedup(inp, out).returncode == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["blocks.jsonl", "corpus.jsonl", "groups.jsonl", "occurrences.jsonl", "report.html",
+                     "summary.json", "templates.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
