@@ -31,7 +31,7 @@ from .ingest import read_inputs
 from .normalize import tokens
 from .records import BlockNote, Corpus
 from .segment import segment
-from .templates import Template, mine_templates
+from .templates import Template, TemplateMiner
 from .verify import Content, Verdict, verify
 from .write import check_out_dir, write_outputs
 
@@ -104,6 +104,8 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate)
     headings = boilerplate.story_headings(notes, texts)
+    with _timed(timings, "templates", progress):
+        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings)
     shared: set[int] = set()
     templated: set[int] = set()
     root: list[int] = []
@@ -120,7 +122,7 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
             now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words,
                                                      config.boilerplate.min_support)
         with _timed(timings, "templates", progress):
-            templates = mine_templates(texts, notes, cluster_of, fp, config.boilerplate, headings)
+            templates = miner.for_clusters(cluster_of)
             labelled = {b for t in templates for b in t.labelled} - now
         if now == shared and labelled == templated:
             break

@@ -9,14 +9,14 @@ is labelled ``template`` when the fixed words cover most of it and different sto
 A paragraph that only opens with a stock phrase ("In the coming weeks and months, ...") and then carries the
 story's own content stays content; the phrase is reported as a ``stock-opening`` with its support.
 
-    >>> found = mine_templates(texts, notes, cluster_of, fp, BoilerplateConfig())
+    >>> found = TemplateMiner(texts, notes, fp, BoilerplateConfig(), excluded=set()).for_clusters(cluster_of)
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz.distance import Levenshtein
 
@@ -26,7 +26,7 @@ from .fingerprint import Fingerprinter, shingle_hashes
 from .normalize import tokens
 from .records import BlockNote
 
-MIN_TOKENS, MAX_TOKENS = 4, 80
+MIN_TOKENS, MAX_TOKENS = 4, 60
 WORDSET_LSH_THRESHOLD = 0.3
 MIN_FIXED = 3
 OPENING_TOKENS = 6
@@ -105,18 +105,18 @@ def _coverage(fixed: int, slot_values: list[str], length: int) -> float:
     return round(fixed / max(1, fixed + sum(min(n, 2) for n in sizes)), 4)
 
 
-def _build(members: list[int], toks: dict[int, list[str]]) -> Template:
-    """Template text, per-block coverage and slot values of one component."""
-    base = min(members, key=lambda m: (len(toks[m]), m))
-    fixed = set(range(len(toks[base])))
-    for m in members[:ALIGN_SAMPLE]:
-        fixed &= set(dict(_aligned_fixed(toks[base], toks[m])))
+def _build(seqs: list[tuple[str, ...]], blocks_of: dict[tuple[str, ...], list[int]]) -> Template:
+    """Template text, per-block coverage and slot values of one component of distinct token sequences."""
+    base = min(seqs, key=lambda q: (len(q), q))
+    fixed = set(range(len(base)))
+    for seq in seqs[:ALIGN_SAMPLE]:
+        fixed &= set(dict(_aligned_fixed(list(base), list(seq))))
     order = sorted(fixed)
-    gaps: dict[int, list[str]] = {}
-    for m in members:
-        pairs = dict(_aligned_fixed(toks[base], toks[m]))
+    gaps: dict[tuple[str, ...], list[str]] = {}
+    for seq in seqs:
+        pairs = dict(_aligned_fixed(list(base), list(seq)))
         hits = [pairs[p] for p in order if p in pairs]
-        gaps[m] = _gaps(toks[m], hits) if len(hits) == len(order) else [" ".join(toks[m])]
+        gaps[seq] = _gaps(list(seq), hits) if len(hits) == len(order) else [" ".join(seq)]
     is_slot = [any(len(g) > i and g[i] for g in gaps.values()) for i in range(len(order) + 1)]
     names = {i: "SLOT_%d" % (n + 1) for n, i in enumerate(i for i, flag in enumerate(is_slot) if flag)}
     parts: list[str] = []
@@ -124,47 +124,76 @@ def _build(members: list[int], toks: dict[int, list[str]]) -> Template:
         if i in names:
             parts.append("{%s}" % names[i])
         if i < len(order):
-            parts.append(toks[base][order[i]])
+            parts.append(base[order[i]])
     text = " ".join(parts)
-    coverage = {m: _coverage(len(order), [gaps[m][i] for i in names if i < len(gaps[m])], len(toks[m]))
-                if len(gaps[m]) > 1 else 0.0 for m in members}
-    slots = {m: {names[i]: g[i] for i in names if i < len(g)} for m, g in gaps.items()}
+    coverage, slots, members = {}, {}, []
+    for seq in seqs:
+        g = gaps[seq]
+        cover = _coverage(len(order), [g[i] for i in names if i < len(g)], len(seq)) if len(g) > 1 else 0.0
+        for bid in blocks_of[seq]:
+            members.append(bid)
+            coverage[bid] = cover
+            slots[bid] = {names[i]: g[i] for i in names if i < len(g)}
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-    return Template(f"t-{digest}", text, "template", members, coverage, slots)
+    return Template(f"t-{digest}", text, "template", sorted(members), coverage, slots)
 
 
-def mine_templates(texts: dict[int, str], notes: list[BlockNote], cluster_of: dict[int, int],
-                   fp: Fingerprinter, config: BoilerplateConfig, excluded: set[int]) -> list[Template]:
-    """Templates over the body blocks not already shared verbatim, with support over story clusters."""
-    toks = {bid: tokens(text) for bid, text in texts.items()
-            if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
-    short = {bid: t for bid, t in toks.items() if MIN_TOKENS <= len(t) <= MAX_TOKENS}
-    sigs = {bid: fp.signature_of_hashes(shingle_hashes(t, 1)) for bid, t in short.items()}
-    pairs = [(a, b) for a, b in sorted(lsh_pairs(sigs, fp, WORDSET_LSH_THRESHOLD))
-             if _is_template_pair(short[a], short[b], config.template_coverage)]
-    found = []
-    for members in _union(pairs):
-        template = _build(members, short)
-        template.support = len({cluster_of[notes[m].occurrence] for m in members})  # type: ignore[index]
-        if template.support >= config.template_min_support:
-            template.labelled = {m for m in members if template.coverage[m] >= config.template_coverage}
-        found.append(template)
-    found.extend(stock_openings(toks, notes, cluster_of, config))
-    return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
+class TemplateMiner:
+    """Finds template shapes once (they depend on text only); support is counted per clustering round.
 
+        >>> miner = TemplateMiner(texts, notes, fp, BoilerplateConfig(), excluded=headings)
+        >>> templates = miner.for_clusters(cluster_of)
+    """
 
-def stock_openings(toks: dict[int, list[str]], notes: list[BlockNote], cluster_of: dict[int, int],
-                   config: BoilerplateConfig) -> list[Template]:
-    """Opening phrases that 3+ different stories start a paragraph with; reported, never removed."""
-    by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for bid, t in sorted(toks.items()):
-        if len(t) >= MIN_PARAGRAPH_TOKENS:
-            by_opening[tuple(t[:OPENING_TOKENS])].append(bid)
-    found = []
-    for opening, members in sorted(by_opening.items()):
-        support = len({cluster_of[notes[m].occurrence] for m in members})  # type: ignore[index]
-        if support < config.template_min_support:
-            continue
+    def __init__(self, texts: dict[int, str], notes: list[BlockNote], fp: Fingerprinter,
+                 config: BoilerplateConfig, excluded: set[int]) -> None:
+        self.notes, self.config = notes, config
+        self.toks = {bid: tokens(text) for bid, text in sorted(texts.items())
+                     if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
+        self.shapes = self._shapes(fp)
+        self.openings = self._openings()
+
+    def _shapes(self, fp: Fingerprinter) -> list[Template]:
+        """Templates among distinct short token sequences: LSH on word sets, verified by word alignment."""
+        blocks_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for bid, t in self.toks.items():
+            if MIN_TOKENS <= len(t) <= MAX_TOKENS:
+                blocks_of[tuple(t)].append(bid)
+        seqs = sorted(blocks_of)
+        sigs = {i: fp.signature_of_hashes(shingle_hashes(list(q), 1)) for i, q in enumerate(seqs)}
+        pairs = [(a, b) for a, b in sorted(lsh_pairs(sigs, fp, WORDSET_LSH_THRESHOLD))
+                 if _is_template_pair(list(seqs[a]), list(seqs[b]), self.config.template_coverage)]
+        return [_build([seqs[i] for i in comp], blocks_of) for comp in _union(pairs)]
+
+    def _openings(self) -> dict[tuple[str, ...], list[int]]:
+        """Paragraphs by their first words (candidates for stock openings)."""
+        by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for bid, t in self.toks.items():
+            if len(t) >= MIN_PARAGRAPH_TOKENS:
+                by_opening[tuple(t[:OPENING_TOKENS])].append(bid)
+        return {k: v for k, v in by_opening.items() if len(v) >= self.config.template_min_support}
+
+    def _stories(self, blocks: list[int], cluster_of: dict[int, int]) -> int:
+        """Distinct story clusters among the blocks' articles."""
+        return len({cluster_of[self.notes[b].occurrence] for b in blocks})  # type: ignore[index]
+
+    def for_clusters(self, cluster_of: dict[int, int]) -> list[Template]:
+        """Templates and stock openings with support over ``cluster_of``; labelled blocks where support allows."""
+        found = []
+        for shape in self.shapes:
+            support = self._stories(shape.blocks, cluster_of)
+            labelled = ({b for b in shape.blocks if shape.coverage[b] >= self.config.template_coverage}
+                        if support >= self.config.template_min_support else set())
+            found.append(replace(shape, support=support, labelled=labelled))
+        for opening, members in sorted(self.openings.items()):
+            support = self._stories(members, cluster_of)
+            if support >= self.config.template_min_support:
+                found.append(self._stock_opening(opening, members, support))
+        return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
+
+    def _stock_opening(self, opening: tuple[str, ...], members: list[int], support: int) -> Template:
+        """The longest common opening of the paragraphs, reported as a stock phrase."""
+        toks = self.toks
         prefix = list(opening)
         while all(len(toks[m]) > len(prefix) + 1 and toks[m][len(prefix)] == toks[members[0]][len(prefix)]
                   for m in members):
@@ -173,5 +202,4 @@ def stock_openings(toks: dict[int, list[str]], notes: list[BlockNote], cluster_o
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
         cover = {m: round(len(prefix) / len(toks[m]), 4) for m in members}
         slots = {m: {"REST": " ".join(toks[m][len(prefix):])[:200]} for m in members}
-        found.append(Template(f"t-{digest}", text, "stock-opening", members, cover, slots, support))
-    return found
+        return Template(f"t-{digest}", text, "stock-opening", members, cover, slots, support)
