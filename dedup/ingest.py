@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+from . import formats
 from .config import IngestConfig
 from .records import Corpus, Page, Skipped
 
@@ -68,6 +69,13 @@ def _read_file(path: Path, config: IngestConfig, corpus: Corpus) -> None:
     where = path.as_posix()
     if path.is_symlink() and not path.exists():
         corpus.skipped.append(Skipped(where, None, "broken symbolic link: its target does not exist"))
+        return
+    reader = formats.reader_for(path)
+    if reader is not None:
+        try:
+            reader(path, config, corpus)
+        except formats.MissingExtra as err:
+            corpus.skipped.append(Skipped(where, None, str(err)))
         return
     try:
         data, truncated = read_capped(path, config.max_line_chars)

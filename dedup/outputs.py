@@ -62,8 +62,8 @@ def _source(result: "Result", occ_index: int) -> dict[str, Any]:
     corpus = result.corpus
     occ = corpus.occurrences[occ_index]
     page = corpus.pages[occ.page]
-    src: dict[str, Any] = {"path": page.path, "start_line": corpus.blocks[occ.blocks[0]].start_line,
-                           "end_line": corpus.blocks[occ.blocks[-1]].end_line}
+    src: dict[str, Any] = {"path": page.path, "start_line": page.source_line(corpus.blocks[occ.blocks[0]].start_line),
+                           "end_line": page.source_line(corpus.blocks[occ.blocks[-1]].end_line)}
     if page.record is not None:
         src["record"] = page.record
     return src
@@ -112,10 +112,13 @@ def _occurrence_row(result: "Result", i: int, occ_ids: list[str], cluster_ids: d
     else:
         verdict = verify(result.contents[root], result.contents[i], config.cluster)
         match, similarity = (verdict.match or "near"), verdict.similarity
-    return {"occurrence_id": occ_ids[i], "path": page.path, "record": page.record,
-            "start_line": corpus.blocks[occ.blocks[0]].start_line, "end_line": corpus.blocks[occ.blocks[-1]].end_line,
-            "title": occ.title, "cluster_id": cluster_ids[root], "canonical": i == root,
-            "similarity": similarity, "match": match, "words": len(result.contents[i].words)}
+    row = {"occurrence_id": occ_ids[i], "path": page.path, "record": page.record,
+           "start_line": page.source_line(corpus.blocks[occ.blocks[0]].start_line),
+           "end_line": page.source_line(corpus.blocks[occ.blocks[-1]].end_line),
+           "title": occ.title, "cluster_id": cluster_ids[root], "canonical": i == root,
+           "similarity": similarity, "match": match, "words": len(result.contents[i].words)}
+    row.update(dict(page.meta))
+    return row
 
 
 def _block_rows(result: "Result", occ_ids: list[str]) -> list[dict[str, Any]]:
@@ -125,8 +128,8 @@ def _block_rows(result: "Result", occ_ids: list[str]) -> list[dict[str, Any]]:
     for block in corpus.blocks:
         note = result.notes[block.index]
         page = corpus.pages[block.page]
-        rows.append({"path": page.path, "record": page.record, "start_line": block.start_line,
-                     "end_line": block.end_line,
+        rows.append({"path": page.path, "record": page.record, "start_line": page.source_line(block.start_line),
+                     "end_line": page.source_line(block.end_line),
                      "occurrence_id": occ_ids[note.occurrence] if note.occurrence is not None else None,
                      "label": note.label, "kind": note.kind, "group_id": note.group, "support": note.support,
                      "reason": note.reason})

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Page:
-    """One text unit: a ``.txt`` file (``record`` is None) or one JSONL record (``record`` = its file line)."""
+    """One text unit: a ``.txt`` file (``record`` is None) or one JSONL record (``record`` = its file line).
+
+    Readers of other formats (HTML, feeds, WARC, tables) fill ``source_lines`` (page line -> line of the
+    original file) and ``meta`` (url, published, record offset ...), which the outputs carry as nullable fields.
+    """
 
     index: int
     path: str
@@ -21,6 +25,15 @@ class Page:
     encoding: str
     title: str | None = None
     record_id: str | None = None
+    source_lines: tuple[int, ...] | None = None
+    meta: tuple[tuple[str, str], ...] = ()
+
+    def source_line(self, line: int) -> int:
+        """The line of the original file that page line ``line`` (1-based) came from.
+
+        Plain text maps to itself; text extracted from HTML, feeds or archives carries a map back into the file.
+        """
+        return line if self.source_lines is None else self.source_lines[line - 1]
 
     @property
     def where(self) -> str:
