@@ -14,6 +14,7 @@ import re
 
 _WORDS = re.compile(r"[\w'’]+")
 _TERMINAL = re.compile(r"[.!;,:]\s*$")
+_ABBREVIATION_END = re.compile(r"(?:\b(?:[A-Za-z]\.){2,}|\b(?:Inc|Co|Corp|Ltd|Bros|Jr|Sr|St|No|Mr|Mrs|Dr)\.)\s*$")
 _RULE = re.compile(r"^\s*(?:(?:([-=_*~#·•+])\s*){3,}|--)\s*$")
 _NAV_SPLIT = re.compile(r"\s*[|·•»«›‹/]\s*|\s{3,}")
 _BULLET = re.compile(r"^\s*(?:[•*\-–—▪·►◦‣●■□+>]|\d{1,3}[.)])\s+")
@@ -33,7 +34,7 @@ _SECTION_HEADINGS: tuple[tuple[str, str], ...] = (
     ("comments", r"comments?( \(\d+\))?|leave a (comment|reply)|join the (discussion|conversation)|responses?"),
     ("newsletter", r"(subscribe|sign up)( to| for)?.*|newsletters?|stay (ahead|informed|updated|in the loop).*|"
                    r"get (the|our) (latest|newsletter).*"),
-    ("share", r"share( this( article| story| post)?| on| via)?:?(\s+\S{1,12}){0,6}|follow us.*|share article"),
+    ("share", r"share( this( article| story| post)?| on| via)?:?(\s+\S{1,12}){0,12}|follow us.*|share article"),
     ("hashtags", r"hashtags?|tags?:?|topics:?|filed under:?.*|categories:?"),
     ("navigation", r"home|menu|navigation|skip to (main )?content|back to top|(tag|category|section|archive)s?:.*"),
     ("promo", r"try our .*|explore what .*|download (our|the) app.*"),
@@ -76,13 +77,19 @@ def is_rule(text: str) -> bool:
     return bool(_RULE.match(text))
 
 
+def _mostly_upper(text: str) -> bool:
+    """An all-caps line (wire headlines), where a trailing "U.S." is an abbreviation, not a full stop."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
 def is_heading(text: str, max_words: int = 30) -> bool:
     """Short, not ending like a sentence, not starting in lower case: a headline or section heading."""
     body, _ = strip_bullet(text)
     found = words(body)
     if not found or len(found) > max_words or len(body) > 250:
         return False
-    if _TERMINAL.search(body) or body[0].islower():
+    if (_TERMINAL.search(body) and not (_ABBREVIATION_END.search(body) and _mostly_upper(body))) or body[0].islower():
         return False
     return len(found) >= 1 and not is_rule(body)
 

@@ -264,6 +264,8 @@ def _trim_tail(span: list[int], feats: list[Features], notes: list[BlockNote], *
         if kind is None or not any(_is_body(feats[b]) for b in span[:pos]):
             continue
         if _tail_fits(span[pos:], feats):
+            while pos > 1 and feats[span[pos - 1]].chrome in FOOTER_KINDS:
+                pos -= 1  # a share bar or nav row right above the section belongs to it
             section = kind
             for bid in span[pos:]:
                 own = feats[bid].chrome
