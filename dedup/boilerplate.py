@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from . import chrome
+from .config import BoilerplateConfig
 from .groups import Group
 from .templates import Template
 from .records import BlockNote
@@ -97,15 +98,21 @@ def section_headings(notes: list[BlockNote], texts: dict[int, str], shared: set[
 
 
 def shared_blocks(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
-                  words: dict[int, int], min_support: int) -> tuple[set[int], dict[str, int]]:
-    """Blocks of groups shared by ``min_support``+ stories, and the support of every group.
+                  words: dict[int, int], config: BoilerplateConfig) -> tuple[set[int], dict[str, int]]:
+    """Blocks of groups shared by enough different stories, and the support of every group.
 
     Two passes: the second counts only articles that keep some text outside the first pass's shared blocks.
+    A long paragraph needs more stories (``long_block_support``) than a short line: two stories sharing a
+    whole paragraph are more often one story whose copies were not linked than a piece of boilerplate.
     """
+    def needed(group: Group) -> int:
+        longest = max(words.get(b, 0) for b in group.blocks)
+        return config.long_block_support if longest >= config.long_block_words else config.min_support
+
     first = group_support(groups, notes, cluster_of, words)
-    candidates = {b for g in groups if first[g.group_id] >= min_support for b in g.blocks}
+    candidates = {b for g in groups if first[g.group_id] >= needed(g) for b in g.blocks}
     support = group_support(groups, notes, cluster_of, words, candidates)
-    return {b for g in groups if support[g.group_id] >= min_support for b in g.blocks}, support
+    return {b for g in groups if support[g.group_id] >= needed(g) for b in g.blocks}, support
 
 
 def apply_templates(notes: list[BlockNote], templates: list[Template]) -> None:
@@ -124,10 +131,9 @@ def apply_templates(notes: list[BlockNote], templates: list[Template]) -> None:
 
 
 def settle(notes: list[BlockNote], texts: dict[int, str], groups: list[Group], support: dict[str, int],
-           min_support: int) -> None:
-    """Write the final label, kind, group and support into every block note."""
+           shared: set[int]) -> None:
+    """Write the final label, kind, group and support into every block note (``shared``: boilerplate blocks)."""
     group_of = {bid: g for g in groups for bid in g.blocks}
-    shared = {bid for bid, g in group_of.items() if support[g.group_id] >= min_support}
     headings = section_headings(notes, texts, shared)
     quotes = {bid for bid in shared if notes[bid].role == "body" and support[group_of[bid].group_id] <= MAX_QUOTE_SUPPORT
               and chrome.is_quote(texts.get(bid, ""))}

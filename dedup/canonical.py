@@ -20,9 +20,9 @@ from .records import Corpus, Occurrence
 from .verify import Content
 
 RULE = ("most complete content first: the copy holding the most text that other copies corroborate (shingles "
-        "found in at least one other copy), then the most words after boilerplate removal; then the first matching "
-        "pattern of canonical.preferred_sources; then earliest in input order (path, JSONL record id or line, "
-        "start line)")
+        "found in at least one other copy), then the most paragraphs, then the least text found in no other copy, "
+        "then the most words after boilerplate removal; then the first matching pattern of "
+        "canonical.preferred_sources; then earliest in input order (path, JSONL record id or line, start line)")
 
 
 def order_key(occ: Occurrence, corpus: Corpus) -> tuple[str, str, int, int]:
@@ -51,20 +51,27 @@ def ranks(contents: list[Content], corpus: Corpus, config: CanonicalConfig) -> l
 
 
 def choose(root: list[int], contents: list[Content], rank: list[int]) -> list[int]:
-    """Re-point every cluster at its canonical copy: the most corroborated content, then ``rank``.
+    """Re-point every cluster at its canonical copy under the stated rule.
 
-    A copy that added a paragraph of its own does not beat the copy that kept every shared paragraph.
+    Most complete means, in order: the most text that other copies corroborate (shingles found in another
+    copy), the most paragraphs, the least text no other copy has (a dateline or edits of one printing), then
+    ``rank`` (most words, preferred source, input order). So a copy that added a line of its own does not beat
+    the copy that kept every shared paragraph, and a reprint with a dateline prefix does not beat the original.
     """
     members: dict[int, list[int]] = {}
     for i, r in enumerate(root):
         members.setdefault(r, []).append(i)
     chosen = {}
     for r, group in members.items():
-        if len(group) < 3:
-            chosen[r] = min(group, key=lambda i: rank[i])
+        if len(group) == 1:
+            chosen[r] = group[0]
             continue
-        counts = np.unique(np.concatenate([contents[i].shingles for i in group]), return_counts=True)
-        seen_twice = counts[0][counts[1] >= 2]
-        chosen[r] = min(group, key=lambda i: (-np.isin(contents[i].shingles, seen_twice, assume_unique=True).sum(),
-                                               rank[i]))
+        values, counts = np.unique(np.concatenate([contents[i].shingles for i in group]), return_counts=True)
+        seen_twice = values[counts >= 2]
+
+        def key(i: int) -> tuple[int, int, int, int]:
+            corroborated = int(np.isin(contents[i].shingles, seen_twice, assume_unique=True).sum())
+            return (-corroborated, -contents[i].paragraphs, contents[i].size - corroborated, rank[i])
+
+        chosen[r] = min(group, key=key)
     return [chosen[r] for r in root]

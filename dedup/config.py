@@ -78,8 +78,8 @@ class FingerprintConfig:
 class ClusterConfig:
     """Candidate thresholds (LSH, may only over-approximate) and the verdict thresholds of ``verify``."""
 
-    lsh_threshold: float = 0.3
-    lead_lsh_threshold: float = 0.5
+    lsh_threshold: float = 0.2
+    lead_lsh_threshold: float = 0.4
     near_threshold: float = 0.6
     fuzzy_threshold: float = 0.85
     min_shingles: int = 8
@@ -104,10 +104,13 @@ class BoilerplateConfig:
     """When a repeated block is boilerplate, and how near two wordings must be to form one group."""
 
     min_support: int = 2
+    long_block_words: int = 30
+    long_block_support: int = 3
     block_similarity: float = 0.85
     max_group_tokens: int = 120
     template_min_support: int = 3
     template_coverage: float = 0.5
+    template_max_words: int = 25
 
     def validate(self) -> None:
         if self.min_support < 2:

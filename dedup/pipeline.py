@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -36,6 +36,7 @@ from .verify import Content, Verdict, verify
 from .write import check_out_dir, write_outputs
 
 Progress = Callable[[str], None]
+TEMPLATE_SHARE_MAX = 0.5
 
 
 @dataclass
@@ -119,33 +120,51 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
             root, verdicts = find_copies(contents, corpus, fp, config)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
-            now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words,
-                                                     config.boilerplate.min_support)
+            now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate)
         with _timed(timings, "templates", progress):
             templates = miner.for_clusters(cluster_of)
-            labelled = {b for t in templates for b in t.labelled} - now
+            kept = _keep_story_body(notes, words, {b for t in templates for b in t.labelled}, now)
+            templates = [replace(t, labelled=t.labelled & kept) for t in templates]
+            labelled = kept - now
         if now == shared and labelled == templated:
             break
         shared, templated = now, labelled
     with _timed(timings, "labels", progress):
-        boilerplate.settle(notes, texts, groups, support, config.boilerplate.min_support)
+        boilerplate.settle(notes, texts, groups, support, now)
         boilerplate.apply_templates(notes, templates)
     if progress is not None:
         progress(f"{len(corpus.occurrences)} articles, {len(set(root))} stories, {rounds} round(s)")
     return Result(corpus, notes, groups, support, root, verdicts, contents, templates, rounds, timings)
 
 
+def _keep_story_body(notes: list[BlockNote], words: dict[int, int], labelled: set[int], shared: set[int]) -> set[int]:
+    """Drop template labels from articles they would hollow out: a story told in templated sentences (a filing
+    notice, a weekly statistic) is content; a template is boilerplate only beside a story of its own."""
+    body: dict[int, int] = {}
+    templ: dict[int, int] = {}
+    for bid, note in enumerate(notes):
+        if note.occurrence is None or note.role != "body" or bid in shared:
+            continue
+        target = templ if bid in labelled else body
+        target[note.occurrence] = target.get(note.occurrence, 0) + words.get(bid, 0)
+    hollow = {occ for occ, n in templ.items() if n > TEMPLATE_SHARE_MAX * (n + body.get(occ, 0))}
+    return {b for b in labelled if notes[b].occurrence not in hollow}
+
+
 def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpus, excluded: set[int],
                shingle_size: int = 5) -> Content:
     """An article's cleaned content: its body blocks minus ``excluded`` (shared) blocks."""
     words: list[str] = []
+    paragraphs = 0
     for bid in block_ids:
         if notes[bid].role == "body" and bid not in excluded:
-            words.extend(tokens(corpus.blocks[bid].text))
-    return make_content(words, shingle_size)
+            found = tokens(corpus.blocks[bid].text)
+            words.extend(found)
+            paragraphs += bool(found)
+    return make_content(words, shingle_size, paragraphs)
 
 
-def make_content(words: list[str], shingle_size: int = 5) -> Content:
+def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -> Content:
     """Content record (text, digest, sorted unique shingle hashes) of a word list."""
     import numpy as np
 
@@ -153,7 +172,7 @@ def make_content(words: list[str], shingle_size: int = 5) -> Content:
 
     text = " ".join(words)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
-    return Content(tuple(words), text, digest, np.unique(shingle_hashes(words, shingle_size)))
+    return Content(tuple(words), text, digest, np.unique(shingle_hashes(words, shingle_size)), paragraphs)
 
 
 def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter,

@@ -4,7 +4,8 @@ Templated paragraphs ("Shares of {SLOT_1} rose {SLOT_2} to {SLOT_3}", "{SLOT_1} 
 comment") are found by proposing pairs of short blocks with datasketch LSH over their word sets and verifying them
 with rapidfuzz's word-level alignment (``Levenshtein.opcodes`` on token lists): the aligned equal runs are the
 fixed words, the rest are slots, so a slot of one word and a slot of three words still give one template. A block
-is labelled ``template`` when the fixed words cover most of it and different stories share the template.
+is labelled ``template`` when the fixed words cover most of it, it is a one-liner (``template_max_words``: long
+templated paragraphs, such as filing notices, report facts) and different stories share the template.
 
 A paragraph that only opens with a stock phrase ("In the coming weeks and months, ...") and then carries the
 story's own content stays content; the phrase is reported as a ``stock-opening`` with its support.
@@ -182,7 +183,8 @@ class TemplateMiner:
         found = []
         for shape in self.shapes:
             support = self._stories(shape.blocks, cluster_of)
-            labelled = ({b for b in shape.blocks if shape.coverage[b] >= self.config.template_coverage}
+            labelled = ({b for b in shape.blocks if shape.coverage[b] >= self.config.template_coverage
+                         and len(self.toks[b]) <= self.config.template_max_words}
                         if support >= self.config.template_min_support else set())
             found.append(replace(shape, support=support, labelled=labelled))
         for opening, members in sorted(self.openings.items()):
