@@ -37,10 +37,12 @@ class Group:
 
 
 def _char_hashes(text: str) -> np.ndarray:
-    """Unique 32-bit hashes of the character 4-grams of ``text``."""
-    grams = {text[i:i + CHAR_GRAM] for i in range(max(1, len(text) - CHAR_GRAM + 1))}
-    digests = [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") for g in sorted(grams)]
-    return np.array(digests, dtype=np.uint32)
+    """The byte 4-grams of ``text`` as unique uint32 values (the MinHash pre-mix scrambles them)."""
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.uint32)
+    if data.size < CHAR_GRAM:
+        data = np.pad(data, (0, CHAR_GRAM - data.size))
+    grams = (data[:-3] << 24) | (data[1:-2] << 16) | (data[2:-1] << 8) | data[3:]
+    return np.unique(grams)
 
 
 def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig) -> list[tuple[int, int]]:

@@ -53,3 +53,27 @@ def test_signatures_equal_datasketch_update_batch() -> None:
 def test_shingles_of_short_text_are_one_shingle() -> None:
     assert shingle_hashes(["a", "b"], 5).size == 1
     assert shingle_hashes([], 5).size == 0
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.4, 0.5])
+def test_array_banding_equals_datasketch_minhashlsh(threshold: float) -> None:
+    """Candidate pairs from the array banding are exactly those of a real MinHashLSH index."""
+    from datasketch import MinHashLSH
+
+    from dedup.candidates import lsh_pairs
+
+    rng = np.random.default_rng(3)
+    fp = Fingerprinter(num_perm=128, seed=1, shingle_size=5)
+    base = [rng.integers(0, 2**32, size=60, dtype=np.uint64).astype(np.uint32) for _ in range(40)]
+    sets = {}
+    for k in range(120):  # families of overlapping sets, so that many pairs collide in some band
+        src = base[k % 40]
+        keep = rng.random(src.size) < rng.uniform(0.3, 1.0)
+        sets[k * 7 % 1000] = np.unique(np.concatenate([src[keep], rng.integers(0, 2**32, 10).astype(np.uint32)]))
+    sigs = {k: fp.signature_of_hashes(v) for k, v in sets.items()}
+    lsh = MinHashLSH(threshold=threshold, num_perm=128)
+    sketches = {k: fp.minhash(s) for k, s in sorted(sigs.items())}
+    for k, mh in sketches.items():
+        lsh.insert(k, mh)
+    expected = {(k, o) for k, mh in sketches.items() for o in sorted(lsh.query(mh)) if o > k}
+    assert expected and lsh_pairs(sigs, fp, threshold) == expected
