@@ -20,11 +20,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import numpy as np
+
 from . import boilerplate, canonical, outputs
 from .blocks import split_blocks
 from .candidates import candidate_pairs
 from .cluster import cluster
-from .config import Config
+from .config import ClusterConfig, Config
 from .fingerprint import Fingerprinter
 from .groups import Group, block_groups
 from .ingest import read_inputs
@@ -107,6 +109,7 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
     headings = boilerplate.story_headings(notes, texts)
     with _timed(timings, "templates", progress):
         miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings)
+    memo = Memo()
     shared: set[int] = set()
     templated: set[int] = set()
     root: list[int] = []
@@ -117,7 +120,7 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
             contents = [content_of(occ.blocks, notes, corpus, shared | templated, config.fingerprint.shingle_size)
                         for occ in corpus.occurrences]
         with _timed(timings, "cluster", progress):
-            root, verdicts = find_copies(contents, corpus, fp, config)
+            root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
             now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate)
@@ -166,8 +169,6 @@ def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpu
 
 def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -> Content:
     """Content record (text, digest, sorted unique shingle hashes) of a word list."""
-    import numpy as np
-
     from .fingerprint import shingle_hashes
 
     text = " ".join(words)
@@ -175,23 +176,50 @@ def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -
     return Content(tuple(words), text, digest, np.unique(shingle_hashes(words, shingle_size)), paragraphs)
 
 
-def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter,
-                config: Config) -> tuple[list[int], dict[tuple[int, int], Verdict]]:
-    """Candidates (LSH) -> verified pairs -> clusters; returns each occurrence's cluster root and the verdicts."""
+@dataclass
+class Memo:
+    """Per-run memory of signatures and verdicts by content digest, so later rounds redo only what changed."""
+
+    signatures: dict[str, np.ndarray] = field(default_factory=dict)
+    leads: dict[str, np.ndarray] = field(default_factory=dict)
+    verdicts: dict[tuple[str, str], Verdict] = field(default_factory=dict)
+
+    def verdict(self, a: Content, b: Content, config: ClusterConfig) -> Verdict:
+        """``verify(a, b)``, computed once per pair of distinct contents."""
+        key = (a.digest, b.digest) if a.digest <= b.digest else (b.digest, a.digest)
+        if key not in self.verdicts:
+            self.verdicts[key] = verify(a, b, config)
+        return self.verdicts[key]
+
+
+def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, config: Config,
+                memo: Memo | None = None) -> tuple[list[int], dict[tuple[int, int], Verdict]]:
+    """Candidates (LSH) -> verified pairs -> clusters; returns each occurrence's cluster root and the verdicts.
+
+    Exact copies share one signature: LSH runs over distinct contents, and each copy is linked to the first
+    occurrence of its content by an exact verdict.
+    """
+    memo = memo or Memo()
     lead_n = config.fingerprint.lead_tokens
-    signatures = {i: fp.signature_of_hashes(c.shingles) for i, c in enumerate(contents) if c.size}
-    leads = {i: fp.signature(list(c.words[:lead_n])) for i, c in enumerate(contents) if c.size}
+    first: dict[str, int] = {}
+    for i, c in enumerate(contents):
+        if c.size:
+            first.setdefault(c.digest, i)
+    for digest, i in first.items():
+        if digest not in memo.signatures:
+            memo.signatures[digest] = fp.signature_of_hashes(contents[i].shingles)
+            memo.leads[digest] = fp.signature(list(contents[i].words[:lead_n]))
+    signatures = {i: memo.signatures[d] for d, i in first.items()}
+    leads = {i: memo.leads[d] for d, i in first.items()}
     verdicts: dict[tuple[int, int], Verdict] = {}
-    for i, j in candidate_pairs(signatures, leads, fp, config.cluster):
-        verdicts[(i, j)] = verify(contents[i], contents[j], config.cluster)
-    for i, j in _exact_pairs(contents):
-        verdicts[(i, j)] = verify(contents[i], contents[j], config.cluster)
+    for i, j in [*candidate_pairs(signatures, leads, fp, config.cluster), *_exact_pairs(contents)]:
+        verdicts[(i, j)] = memo.verdict(contents[i], contents[j], config.cluster)
     rank = canonical.ranks(contents, corpus, config.canonical)
 
     def check(i: int, j: int) -> Verdict:
         key = (min(i, j), max(i, j))
         if key not in verdicts:
-            verdicts[key] = verify(contents[key[0]], contents[key[1]], config.cluster)
+            verdicts[key] = memo.verdict(contents[key[0]], contents[key[1]], config.cluster)
         return verdicts[key]
 
     edges = [(i, j, v) for (i, j), v in sorted(verdicts.items()) if v.match is not None]
