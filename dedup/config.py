@@ -33,7 +33,8 @@ class IngestConfig:
     text_keys: tuple[str, ...] = ("text", "content", "body")
     title_keys: tuple[str, ...] = ("title", "headline")
     id_keys: tuple[str, ...] = ("id", "doc_id")
-    suffixes: tuple[str, ...] = (".txt", ".jsonl")
+    suffixes: tuple[str, ...] = (".txt", ".jsonl", ".html", ".htm", ".xml", ".rss", ".atom", ".warc", ".warc.gz",
+                                 ".csv", ".tsv", ".parquet")
     max_line_chars: int = 1_000_000
 
     def validate(self) -> None:

@@ -101,8 +101,8 @@ def segment(corpus: Corpus, config: SegmentConfig) -> tuple[list[Occurrence], li
     occurrences: list[Occurrence] = []
     for page in corpus.pages:
         ids = by_page.get(page.index, [])
-        if page.record is not None:
-            articles = [_record_article(page.title, ids, feats, notes)]
+        if page.record is not None and "offset" not in dict(page.meta):  # a record is one article; a crawled
+            articles = [_record_article(page.title, ids, feats, notes)]  # page (WARC) is cut like a text page
         else:
             articles = _page_articles(ids, feats, boundary, notes)
         for block_ids, title, title_block in articles:
