@@ -66,6 +66,29 @@ def record_file(corpus: Corpus, where: str, data: bytes, encoding: str) -> None:
     corpus.digests[where] = hashlib.sha256(data).hexdigest()
 
 
+def read_decoded(path: Path, corpus: Corpus,
+                 decode: Callable[[bytes], "tuple[str, str, int] | Skipped"]) -> tuple[bytes, str, str, int] | None:
+    """Read and decode a file: (bytes, text, encoding, replaced sequences), or None with the reason recorded."""
+    where = path.as_posix()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        corpus.skipped.append(Skipped(where, None, f"cannot read file: {err.strerror or err}; check its permissions"))
+        return None
+    decoded = decode(data)
+    if isinstance(decoded, Skipped):
+        corpus.skipped.append(Skipped(where, None, decoded.reason))
+        return None
+    text, encoding, damaged = decoded
+    return data, text, encoding, damaged
+
+
+def note_damage(corpus: Corpus, where: str, damaged: int, encoding: str) -> None:
+    """Record invalid byte sequences that decoding replaced by U+FFFD."""
+    if damaged:
+        corpus.skipped.append(Skipped(where, None, f"{damaged} invalid {encoding} byte sequence(s) replaced by U+FFFD"))
+
+
 def sha256_file(path: Path) -> str:
     """SHA-256 of a file, read in 1 MiB chunks (archives and tables can be large)."""
     digest = hashlib.sha256()

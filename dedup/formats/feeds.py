@@ -22,7 +22,7 @@ from typing import Any
 
 from ..config import IngestConfig
 from ..records import Corpus, Skipped
-from . import add_page, record_file, require
+from . import add_page, note_damage, read_decoded, record_file, require
 from .html import decode_markup, fragment_lines, locate_line, read_html
 
 WHAT = "RSS/Atom feeds (.xml, .rss, .atom)"
@@ -39,16 +39,10 @@ _HIDDEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 def read_feed(path: Path, config: IngestConfig, corpus: Corpus) -> None:
     """Read one feed file: a page per entry, problems recorded as skipped entries."""
     where = path.as_posix()
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        corpus.skipped.append(Skipped(where, None, f"cannot read file: {err.strerror or err}; check its permissions"))
+    loaded = read_decoded(path, corpus, decode_markup)
+    if loaded is None:
         return
-    decoded = decode_markup(data)
-    if isinstance(decoded, Skipped):
-        corpus.skipped.append(Skipped(where, None, decoded.reason))
-        return
-    text, encoding, _ = decoded
+    data, text, encoding, damaged = loaded
     root = sniff_root(text)
     if root == "html":
         read_html(path, config, corpus)
@@ -60,6 +54,7 @@ def read_feed(path: Path, config: IngestConfig, corpus: Corpus) -> None:
         return
     feedparser = require("feedparser", "feeds", WHAT)
     record_file(corpus, where, data, encoding)
+    note_damage(corpus, where, damaged, encoding)
     parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=True)
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = entry_lines(data, text, len(parsed.entries))

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 from ..config import IngestConfig
 from ..records import Corpus, Skipped
-from . import add_page, record_file, require
+from . import add_page, note_damage, read_decoded, record_file, require
 
 WHAT = "HTML (.html, .htm)"
 BLOCK_TAGS = frozenset(
@@ -53,19 +53,12 @@ def read_html(path: Path, config: IngestConfig, corpus: Corpus) -> None:
     require("lxml.html", "html", WHAT)
     require("trafilatura", "html", WHAT)
     where = path.as_posix()
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        corpus.skipped.append(Skipped(where, None, f"cannot read file: {err.strerror or err}; check its permissions"))
+    loaded = read_decoded(path, corpus, decode_markup)
+    if loaded is None:
         return
-    decoded = decode_markup(data)
-    if isinstance(decoded, Skipped):
-        corpus.skipped.append(Skipped(where, None, decoded.reason))
-        return
-    text, encoding, damaged = decoded
+    data, text, encoding, damaged = loaded
     record_file(corpus, where, data, encoding)
-    if damaged:
-        corpus.skipped.append(Skipped(where, None, f"{damaged} invalid {encoding} byte sequence(s) replaced by U+FFFD"))
+    note_damage(corpus, where, damaged, encoding)
     lines, sources, meta = read_markup(text)
     add_page(corpus, where, None, lines, encoding, config=config, sources=sources, meta=meta)
 

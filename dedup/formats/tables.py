@@ -23,7 +23,7 @@ from typing import Any, Iterator, Sequence
 
 from ..config import IngestConfig
 from ..records import Corpus, Skipped
-from . import add_page, record_file, require, sha256_file
+from . import add_page, note_damage, read_decoded, record_file, require, sha256_file
 
 WHAT_PARQUET = "Parquet (.parquet)"
 FIELD_LIMIT = 2**31 - 1  # csv.field_size_limit takes a C long; this fits every platform
@@ -69,19 +69,12 @@ def read_csv(path: Path, config: IngestConfig, corpus: Corpus) -> None:
     from .. import ingest
 
     where = path.as_posix()
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        corpus.skipped.append(Skipped(where, None, f"cannot read file: {err.strerror or err}; check its permissions"))
+    loaded = read_decoded(path, corpus, ingest.decode_bytes)
+    if loaded is None:
         return
-    decoded = ingest.decode_bytes(data)
-    if isinstance(decoded, Skipped):
-        corpus.skipped.append(Skipped(where, None, decoded.reason))
-        return
-    text, encoding, damaged = decoded
+    data, text, encoding, damaged = loaded
     record_file(corpus, where, data, encoding)
-    if damaged:
-        corpus.skipped.append(Skipped(where, None, f"{damaged} invalid {encoding} byte sequence(s) replaced by U+FFFD"))
+    note_damage(corpus, where, damaged, encoding)
     delimiter = "\t" if path.name.lower().endswith(".tsv") else sniff_delimiter(text)
     with _big_fields():
         _read_rows(csv_rows(text, delimiter), where, encoding, config, corpus)
