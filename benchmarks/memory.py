@@ -27,7 +27,7 @@ from collections import deque
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from benchmarks.speed import VENV_BIN, articles_in, load_note, measure
+from benchmarks.speed import VENV_BIN, articles_in, load_note, measure, show
 from benchmarks.synth import default_corpus_path, load_corpus
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
@@ -110,7 +110,7 @@ def base_rss(tmp: Path, timeout: float) -> float | None:
 def report(n: int, size: int, cmd: list[str], timeout: float, base: float | None) -> str:
     """Run and measure ``cmd``; the result as a few lines of text."""
     m = measure(cmd, timeout)
-    lines = [f"$ /usr/bin/time -v {shlex.join(cmd)}"]
+    lines = [f"$ /usr/bin/time -v {show(cmd)}"]
     if m.timed_out:
         return "\n".join(lines + [f"timeout (> {timeout:.0f} s)"])
     if m.rc != 0:

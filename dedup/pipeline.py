@@ -117,7 +117,8 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
     rounds = 0
     for rounds in range(1, config.cluster.max_rounds + 1):
         with _timed(timings, "fingerprint", progress):
-            contents = [content_of(occ.blocks, notes, corpus, shared | templated, config.fingerprint.shingle_size)
+            excluded = shared | templated
+            contents = [content_of(occ.blocks, notes, corpus, excluded, config.fingerprint.shingle_size)
                         for occ in corpus.occurrences]
         with _timed(timings, "cluster", progress):
             root, verdicts = find_copies(contents, corpus, fp, config, memo)
