@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from dedup.jsonio import parse_object
+
 TEXT_KEYS = ("text", "content", "body")
 TITLE_KEYS = ("title", "headline")
 SUFFIXES = (".txt", ".jsonl")
@@ -74,12 +76,7 @@ def read_documents(path: Path) -> Iterator[Document]:
     for number, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-        if not isinstance(record, dict):
-            raise ValueError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+        record = parse_object(line, f"{path}:{number}", ValueError)
         body = next((record[k] for k in TEXT_KEYS if isinstance(record.get(k), str)), None)
         if body is None:
             raise ValueError(f"{path}:{number}: no text key (looked for {list(TEXT_KEYS)})")

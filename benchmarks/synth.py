@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from dedup.jsonio import parse_object
+
 CORPUS_FILE = "reuters21578.jsonl"
 CORPORA_ENV = "DEDUP_CORPORA"
 COPY_KINDS = ("original", "exact", "near", "truncated", "teaser")
@@ -170,10 +172,7 @@ def load_corpus(path: Path) -> list[dict]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+            record = parse_object(line, f"{path}:{number}", ValueError)
             if not (isinstance(record, dict) and isinstance(record.get("title"), str)
                     and isinstance(record.get("text"), str) and isinstance(record.get("id"), int)):
                 raise ValueError(f"{path}:{number}: expected an object with int 'id' and string 'title', 'text'")

@@ -20,7 +20,6 @@ and the output path stays unmatched.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from bisect import bisect_right
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
+
+from .jsonio import json_objects
 
 IOU_MATCH = 0.9
 FUZZ_MATCH = 90.0
@@ -171,17 +172,7 @@ def load_gold(path: Path) -> Gold:
 
 def _json_lines(path: Path, error: type[ValueError]) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line; bad JSON raises ``error`` naming file:line."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise error(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno})") from None
-            if not isinstance(record, dict):
-                raise error(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
-            yield number, record
+    return json_objects(path, error)
 
 
 def _text(record: dict, key: str, where: str, error: type[ValueError] = GoldError) -> str:

@@ -78,16 +78,19 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
     result = analyse(inputs, config, progress=progress)
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
-    extra = None
-    if report:
-        from .report import build_report
-
-        def extra(staging: Path) -> None:
-            with _timed(result.timings, "report", progress):
-                build_report(staging)
-
-    write_outputs(out, files, summary, extra)
+    write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
     return summary
+
+
+def _report_builder(timings: dict[str, float], progress: Progress | None) -> Callable[[Path], None]:
+    """Builds report.html into the staging folder, so it is committed with the files it describes."""
+    from .report import build_report
+
+    def build(staging: Path) -> None:
+        with _timed(timings, "report", progress):
+            build_report(staging)
+
+    return build
 
 
 def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = None) -> Result:

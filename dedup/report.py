@@ -39,6 +39,7 @@ import jinja2
 from markupsafe import Markup
 
 from .ingest import split_lines
+from .jsonio import parse_object, sha256_file
 from .records import Skipped
 
 REPORT_NAME = "report.html"
@@ -136,18 +137,9 @@ def _check_hashes(out_dir: Path, summary: dict[str, Any]) -> None:
         path = out_dir / str(name)
         if name == REPORT_NAME or not isinstance(expected, str) or not path.is_file():
             continue
-        if _sha256_file(path) != expected:
+        if sha256_file(path) != expected:
             raise ReportError(f"{path}: its SHA-256 differs from the one in {out_dir / 'summary.json'}: the files "
                               f"come from different runs or were edited; {RUN_HINT}")
-
-
-def _sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -169,12 +161,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 def _parse_row(path: Path, number: int, line: str, required: tuple[str, ...]) -> dict[str, Any]:
     """One row, or ``ReportError`` naming file, line and what is wrong."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise ReportError(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno}); {RUN_HINT}") from err
-    if not isinstance(row, dict):
-        raise ReportError(f"{path}:{number}: a JSON {type(row).__name__}, not an object; {RUN_HINT}")
+    row = parse_object(line, f"{path}:{number}", ReportError, RUN_HINT)
     for key in required:
         if row.get(key) is None:
             raise ReportError(f"{path}:{number}: field {key!r} is missing; {RUN_HINT}")
@@ -275,7 +262,7 @@ class InputReader:
         target = Path(path) if Path(path).is_absolute() else self.root / path
         try:
             expected = self.hashes.get(path)
-            if isinstance(expected, str) and _sha256_file(target) != expected:
+            if isinstance(expected, str) and sha256_file(target) != expected:
                 return None, "changed", f"input file {path} changed since the run (its SHA-256 differs)"
             decoded = read_text_as_ingest(target, self.max_line_chars)
         except FileNotFoundError:

@@ -89,15 +89,6 @@ def note_damage(corpus: Corpus, where: str, damaged: int, encoding: str) -> None
         corpus.skipped.append(Skipped(where, None, f"{damaged} invalid {encoding} byte sequence(s) replaced by U+FFFD"))
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks (archives and tables can be large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def add_page(corpus: Corpus, where: str, record: int | None, lines: Sequence[str], encoding: str, *,
              config: IngestConfig, sources: Sequence[int] | None = None, title: str | None = None,
              record_id: str | None = None, meta: Iterable[tuple[str, str | None]] = (),

@@ -23,7 +23,8 @@ from typing import Any, Iterator, Sequence
 
 from ..config import IngestConfig
 from ..records import Corpus, Skipped
-from . import add_page, note_damage, read_decoded, record_file, require, sha256_file
+from ..jsonio import sha256_file
+from . import add_page, note_damage, read_decoded, record_file, require
 
 WHAT_PARQUET = "Parquet (.parquet)"
 FIELD_LIMIT = 2**31 - 1  # csv.field_size_limit takes a C long; this fits every platform

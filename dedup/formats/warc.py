@@ -18,7 +18,8 @@ from typing import Any
 
 from ..config import IngestConfig
 from ..records import Corpus, Skipped
-from . import add_page, require, sha256_file
+from ..jsonio import sha256_file
+from . import add_page, require
 from .html import decode_markup, read_markup
 
 WHAT = "WARC archives (.warc, .warc.gz)"
