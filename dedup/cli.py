@@ -1,6 +1,6 @@
 """Command line: a thin click layer over the library; no logic lives here.
 
-Exit codes: 0 done, 1 a run error (unreadable config, unusable output folder, --strict with skipped input),
+Exit codes: 0 done, 1 a run error (unreadable config, unusable output folder or state, --strict with skipped input),
 2 bad usage (click's own).
 """
 
@@ -14,6 +14,7 @@ import click
 from . import pipeline
 from .config import Config, ConfigError
 from .ingest import InputError
+from .state import StateError
 from .write import OutputError
 
 DEFAULT_INPUT = Path("seeds")
@@ -40,15 +41,17 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Exit 1 when any input was skipped or damaged.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
 @click.option("--no-report", is_flag=True, help="Skip report.html (build it later with `dedup report DIR`).")
+@click.option("--state", "state", type=click.Path(path_type=Path),
+              help="SQLite file keeping earlier runs (created on first use): new pages are checked against them.")
 def run_command(inputs: tuple[Path, ...], out: Path, config_path: Path | None, strict: bool, quiet: bool,
-                no_report: bool) -> None:
+                no_report: bool, state: Path | None) -> None:
     """Run the pipeline on INPUT files/folders (default: seeds/) and write the outputs to --out."""
     progress = None if quiet else (lambda msg: click.echo(f"dedup: {msg}", err=True))
     try:
         config = _load_config(config_path)
         summary = pipeline.run(list(inputs) or [DEFAULT_INPUT], out, config, progress=progress,
-                               report=not no_report)
-    except (ConfigError, InputError, OutputError, ValueError) as err:
+                               report=not no_report, state=state)
+    except (ConfigError, InputError, OutputError, StateError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     for item in summary["skipped"]:
         where = item["path"] + (f":{item['line']}" if item["line"] else "")

@@ -68,18 +68,51 @@ def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> 
 
 
 def run(inputs: list[Path], out: Path, config: Config | None = None, *,
-        progress: Progress | None = None, report: bool = True) -> dict[str, Any]:
+        progress: Progress | None = None, report: bool = True, state: Path | None = None) -> dict[str, Any]:
     """Find articles, copies and boilerplate in ``inputs``; write corpus and provenance files to ``out``.
 
-    With ``report`` the HTML report is built from the staged files and committed with them.
+    With ``report`` the HTML report is built from the staged files and committed with them. With ``state`` (an
+    SQLite file, created on first use) the run also covers every page of earlier runs saved there, marks which
+    copies are new and what they copy, and saves itself into the state after the outputs are committed.
     """
     config = config or Config()
     check_out_dir(out)
+    if state is not None:
+        return _run_with_state(inputs, out, config, state, progress, report)
     result = analyse(inputs, config, progress=progress)
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
     write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
     return summary
+
+
+def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, progress: Progress | None,
+                    report: bool) -> dict[str, Any]:
+    """``run`` against a saved state: merge earlier pages, decide over all, write, then save the state."""
+    from .state import State, annotate
+
+    timings: dict[str, float] = {}
+    with State.open(path, config) as saved:
+        with _timed(timings, "ingest", progress):
+            corpus, plan = saved.merge_inputs(inputs, config)
+            memo = saved.memo()
+        if progress is not None:
+            progress(f"state run {plan.run}: {len(plan.read)} new file(s), {len(plan.replaced)} replaced, "
+                     f"{len(plan.unchanged)} already in the state")
+        result = analyse_corpus(corpus, config, progress=progress, memo=memo, timings=timings)
+        with _timed(result.timings, "write", progress):
+            files, summary = outputs.build(result, config)
+            annotate(files, summary, plan, saved.earlier_clusters(), path)
+        write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
+        with _timed(result.timings, "state", progress):
+            saved.save(plan, [p.as_posix() for p in inputs], result, memo, files, _fingerprinter(config), config)
+    return summary
+
+
+def _fingerprinter(config: Config) -> Fingerprinter:
+    """The run's MinHash parameters."""
+    return Fingerprinter(num_perm=config.fingerprint.num_perm, seed=config.fingerprint.seed,
+                         shingle_size=config.fingerprint.shingle_size)
 
 
 def _report_builder(timings: dict[str, float], progress: Progress | None) -> Callable[[Path], None]:
@@ -98,6 +131,14 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
     timings: dict[str, float] = {}
     with _timed(timings, "ingest", progress):
         corpus = read_inputs(inputs, config.ingest)
+    return analyse_corpus(corpus, config, progress=progress, timings=timings)
+
+
+def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None = None, memo: Memo | None = None,
+                   timings: dict[str, float] | None = None) -> Result:
+    """All stages between reading and writing, over pages already read; ``memo`` may hold saved signatures."""
+    timings = {} if timings is None else timings
+    memo = memo or Memo()
     with _timed(timings, "segment", progress):
         corpus.blocks = []
         for page in corpus.pages:
@@ -105,14 +146,12 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
         corpus.occurrences, notes = segment(corpus, config.segment)
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
     words = {bid: len(tokens(text)) for bid, text in texts.items()}
-    fp = Fingerprinter(num_perm=config.fingerprint.num_perm, seed=config.fingerprint.seed,
-                       shingle_size=config.fingerprint.shingle_size)
+    fp = _fingerprinter(config)
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate)
     headings = boilerplate.story_headings(notes, texts)
     with _timed(timings, "templates", progress):
         miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings)
-    memo = Memo()
     shared: set[int] = set()
     templated: set[int] = set()
     root: list[int] = []

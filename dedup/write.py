@@ -75,7 +75,7 @@ def write_outputs(out: Path, jsonl: dict[str, list[dict[str, Any]]], summary: di
                                                + "\n"])
         if extra is not None:
             extra(staging)
-        _fault("staged")
+        fault("staged")
         _commit(out, staging, sorted(p.name for p in staging.iterdir()))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -87,7 +87,7 @@ def _commit(out: Path, staging: Path, names: list[str]) -> None:
     _write_file(tmp, [json.dumps({"staging": staging.name, "files": names})])
     os.replace(tmp, out / JOURNAL)
     _fsync_dir(out)
-    _fault("journal")
+    fault("journal")
     _apply(out, staging, names)
 
 
@@ -96,13 +96,13 @@ def _apply(out: Path, staging: Path, names: list[str]) -> None:
     for n, name in enumerate(names, 1):
         if (staging / name).exists():
             os.replace(staging / name, out / name)
-            _fault(f"moved:{n}")
+            fault(f"moved:{n}")
     _fsync_dir(out)
     (out / JOURNAL).unlink(missing_ok=True)
     _fsync_dir(out)
 
 
-def _fault(point: str) -> None:
+def fault(point: str) -> None:
     """Kill this process with SIGKILL when ``DEDUP_KILL_AT`` names ``point`` (crash-safety tests only)."""
     if os.environ.get(KILL_AT_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
