@@ -54,11 +54,15 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig) ->
             if fuzz.ratio(keys[i], keys[j], score_cutoff=cutoff) >= cutoff]
 
 
-def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateConfig) -> list[Group]:
-    """Groups of two or more blocks (by block index) with the same or a near-identical wording."""
+def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateConfig,
+                 skeletons: list[str] | None = None) -> list[Group]:
+    """Groups of two or more blocks (by block index) with the same or a near-identical wording.
+
+    ``skeletons`` (by block index) are the blocks' skeleton keys when the caller has them already.
+    """
     by_key: dict[str, list[int]] = defaultdict(list)
     for bid in sorted(texts):
-        key = skeleton(texts[bid])
+        key = skeletons[bid] if skeletons is not None else skeleton(texts[bid])
         if key:
             by_key[key].append(bid)
     keys = sorted(by_key)

@@ -30,8 +30,8 @@ from .config import ClusterConfig, Config
 from .fingerprint import Fingerprinter
 from .groups import Group, block_groups
 from .ingest import read_inputs
-from .normalize import tokens
-from .records import BlockNote, Corpus
+from .normalize import skeleton, tokens
+from .records import Block, BlockNote, Corpus
 from .segment import segment
 from .templates import Template, TemplateMiner
 from .verify import Content, Verdict, verify
@@ -143,12 +143,14 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         corpus.blocks = []
         for page in corpus.pages:
             corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
-        corpus.occurrences, notes = segment(corpus, config.segment)
+        skeletons = skeleton_keys(corpus.blocks)
+        corpus.occurrences, notes = segment(corpus, config.segment, skeletons)
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
     words = {bid: len(tokens(text)) for bid, text in texts.items()}
     fp = _fingerprinter(config)
     with _timed(timings, "groups", progress):
-        groups = block_groups(texts, fp, config.boilerplate)
+        groups = block_groups(texts, fp, config.boilerplate, skeletons)
+    del skeletons
     headings = boilerplate.story_headings(notes, texts)
     with _timed(timings, "templates", progress):
         miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings)
@@ -157,11 +159,12 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     root: list[int] = []
     templates: list[Template] = []
     rounds = 0
+    contents: list[Content] = []
+    excluded: set[int] = set()
     for rounds in range(1, config.cluster.max_rounds + 1):
         with _timed(timings, "fingerprint", progress):
-            excluded = shared | templated
-            contents = [content_of(occ.blocks, notes, corpus, excluded, config.fingerprint.shingle_size)
-                        for occ in corpus.occurrences]
+            contents, excluded = round_contents(corpus, notes, contents, excluded, shared | templated,
+                                                config.fingerprint.shingle_size)
         with _timed(timings, "cluster", progress):
             root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
@@ -195,6 +198,29 @@ def _keep_story_body(notes: list[BlockNote], words: dict[int, int], labelled: se
         target[note.occurrence] = target.get(note.occurrence, 0) + words.get(bid, 0)
     hollow = {occ for occ, n in templ.items() if n > TEMPLATE_SHARE_MAX * (n + body.get(occ, 0))}
     return {b for b in labelled if notes[b].occurrence not in hollow}
+
+
+def skeleton_keys(blocks: list[Block]) -> list[str]:
+    """Each block's skeleton, computed once per distinct text (exact reprints repeat most blocks)."""
+    known: dict[str, str] = {}
+    keys = []
+    for block in blocks:
+        key = known.get(block.text)
+        if key is None:
+            key = known[block.text] = skeleton(block.text)
+        keys.append(key)
+    return keys
+
+
+def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Content], previous_excluded: set[int],
+                   excluded: set[int], shingle_size: int) -> tuple[list[Content], set[int]]:
+    """Every occurrence's content without ``excluded`` blocks; occurrences none of whose blocks changed
+    status since the previous round keep their previous content."""
+    changed = previous_excluded ^ excluded
+    contents = [previous[i] if previous and changed.isdisjoint(occ.blocks)
+                else content_of(occ.blocks, notes, corpus, excluded, shingle_size)
+                for i, occ in enumerate(corpus.occurrences)]
+    return contents, excluded
 
 
 def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpus, excluded: set[int],

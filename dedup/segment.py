@@ -77,11 +77,14 @@ def same_title(a: str, b: str) -> bool:
     return fuzz.ratio(ka, kb) >= 92
 
 
-def boundary_blocks(corpus: Corpus) -> set[int]:
-    """Blocks whose wording recurs (3+ times) in front of 3+ different following texts: article ends."""
+def boundary_blocks(corpus: Corpus, keys: list[str] | None = None) -> set[int]:
+    """Blocks whose wording recurs (3+ times) in front of 3+ different following texts: article ends.
+
+    ``keys`` are the blocks' skeletons when the caller has them already.
+    """
     count: dict[str, int] = defaultdict(int)
     followers: dict[str, set[str]] = defaultdict(set)
-    keys = [skeleton(b.text) for b in corpus.blocks]
+    keys = keys if keys is not None else [skeleton(b.text) for b in corpus.blocks]
     for i, block in enumerate(corpus.blocks):
         count[keys[i]] += 1
         nxt = corpus.blocks[i + 1] if i + 1 < len(corpus.blocks) else None
@@ -90,11 +93,12 @@ def boundary_blocks(corpus: Corpus) -> set[int]:
             and not chrome.is_heading(corpus.blocks[i].text)}
 
 
-def segment(corpus: Corpus, config: SegmentConfig) -> tuple[list[Occurrence], list[BlockNote]]:
+def segment(corpus: Corpus, config: SegmentConfig,
+            skeletons: list[str] | None = None) -> tuple[list[Occurrence], list[BlockNote]]:
     """Find every article occurrence; return occurrences and one note per block (role, kind, occurrence)."""
     notes = [BlockNote() for _ in corpus.blocks]
     feats = [features(b, config, gap) for b, gap in zip(corpus.blocks, _gaps(corpus))]
-    boundary = boundary_blocks(corpus)
+    boundary = boundary_blocks(corpus, skeletons)
     by_page: dict[int, list[int]] = defaultdict(list)
     for block in corpus.blocks:
         by_page[block.page].append(block.index)
