@@ -42,7 +42,7 @@ def ranks(contents: list[Content], corpus: Corpus, config: CanonicalConfig) -> l
     keys = []
     for i, occ in enumerate(corpus.occurrences):
         path = corpus.pages[occ.page].path
-        keys.append((-len(contents[i].words), _preference(path, config.preferred_sources),
+        keys.append((-contents[i].length, _preference(path, config.preferred_sources),
                      order_key(occ, corpus), i))
     rank = [0] * len(keys)
     for position, key in enumerate(sorted(keys)):

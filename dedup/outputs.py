@@ -116,7 +116,7 @@ def _occurrence_row(result: "Result", i: int, occ_ids: list[str], cluster_ids: d
            "start_line": page.source_line(corpus.blocks[occ.blocks[0]].start_line),
            "end_line": page.source_line(corpus.blocks[occ.blocks[-1]].end_line),
            "title": occ.title, "cluster_id": cluster_ids[root], "canonical": i == root,
-           "similarity": similarity, "match": match, "words": len(result.contents[i].words)}
+           "similarity": similarity, "match": match, "words": result.contents[i].length}
     row.update(dict(page.meta))
     return row
 

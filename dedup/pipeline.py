@@ -242,7 +242,7 @@ def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -
 
     text = " ".join(words)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
-    return Content(tuple(words), text, digest, np.unique(shingle_hashes(words, shingle_size)), paragraphs)
+    return Content(text, digest, np.unique(shingle_hashes(words, shingle_size)), paragraphs, len(words))
 
 
 @dataclass
@@ -277,7 +277,7 @@ def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, conf
     for digest, i in first.items():
         if digest not in memo.signatures:
             memo.signatures[digest] = fp.signature_of_hashes(contents[i].shingles)
-            memo.leads[digest] = fp.signature(list(contents[i].words[:lead_n]))
+            memo.leads[digest] = fp.signature(contents[i].text.split(" ", lead_n)[:lead_n])
     signatures = {i: memo.signatures[d] for d, i in first.items()}
     leads = {i: memo.leads[d] for d, i in first.items()}
     verdicts: dict[tuple[int, int], Verdict] = {}
@@ -300,7 +300,7 @@ def _exact_pairs(contents: list[Content]) -> list[tuple[int, int]]:
     first: dict[str, int] = {}
     pairs = []
     for i, c in enumerate(contents):
-        if not c.words:
+        if not c.length:
             continue
         if c.digest in first:
             pairs.append((first[c.digest], i))

@@ -24,13 +24,20 @@ FUZZY_LENGTH_RATIO = 0.7
 
 @dataclass(frozen=True)
 class Content:
-    """An article's cleaned content: words, their joined text, its hash and unique shingle hashes (sorted)."""
+    """An article's cleaned content: its words joined by single spaces, the text's hash, the sorted unique
+    shingle hashes and the word count. Words are not kept as a list (about ten times the text in memory);
+    ``words`` splits the text again, which gives them back exactly (tokens hold no spaces)."""
 
-    words: tuple[str, ...]
     text: str
     digest: str
     shingles: np.ndarray
     paragraphs: int = 1
+    length: int = 0
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The words of the content."""
+        return tuple(self.text.split(" ")) if self.text else ()
 
     @property
     def size(self) -> int:
@@ -58,7 +65,7 @@ def overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def verify(a: Content, b: Content, config: ClusterConfig) -> Verdict:
     """Decide whether two contents are copies: exact, near, or not."""
-    if a.words and a.digest == b.digest:
+    if a.length and a.digest == b.digest:
         return Verdict("exact", 1.0, 1.0, 1.0)
     jaccard, containment = overlap(a.shingles, b.shingles)
     if min(a.size, b.size) >= config.min_shingles and containment >= config.near_threshold:
@@ -74,10 +81,11 @@ def verify(a: Content, b: Content, config: ClusterConfig) -> Verdict:
 
 def _short_containment(a: Content, b: Content, containment: float) -> float:
     """Containment on word 3-grams for grey-zone pairs: scattered word edits break fewer short shingles."""
-    if containment < GREY_ZONE or min(len(a.words), len(b.words)) < 20:
+    if containment < GREY_ZONE or min(a.length, b.length) < 20:
         return 0.0
-    grams_a = {a.words[i:i + 3] for i in range(len(a.words) - 2)}
-    grams_b = {b.words[i:i + 3] for i in range(len(b.words) - 2)}
+    words_a, words_b = a.words, b.words
+    grams_a = {words_a[i:i + 3] for i in range(len(words_a) - 2)}
+    grams_b = {words_b[i:i + 3] for i in range(len(words_b) - 2)}
     return len(grams_a & grams_b) / min(len(grams_a), len(grams_b))
 
 
