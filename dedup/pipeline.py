@@ -64,7 +64,14 @@ def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> 
     yield
     timings[stage] = timings.get(stage, 0.0) + round(time.perf_counter() - start, 4)
     if progress is not None:
-        progress(f"{stage}: {timings[stage]:.2f}s")
+        progress(f"{stage}: {timings[stage]:.2f}s, peak memory {_peak_mb()} MB")
+
+
+def _peak_mb() -> int:
+    """Peak resident memory of this process so far, in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def run(inputs: list[Path], out: Path, config: Config | None = None, *,

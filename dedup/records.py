@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     """One text unit: a ``.txt`` file (``record`` is None) or one JSONL record (``record`` = its file line).
 
@@ -41,7 +41,7 @@ class Page:
         return self.path if self.record is None else f"{self.path}:{self.record}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     """A paragraph or line group of one page, lines ``start_line..end_line`` (1-based, inclusive)."""
 
@@ -52,7 +52,7 @@ class Block:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occurrence:
     """One printed copy of an article: a contiguous run of blocks of one page."""
 
@@ -63,7 +63,7 @@ class Occurrence:
     title_block: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class BlockNote:
     """What the stages concluded about one block; the writer applies these last."""
 
@@ -76,7 +76,7 @@ class BlockNote:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skipped:
     """An input (or part of one) that was not read, with where and why."""
 
@@ -85,7 +85,7 @@ class Skipped:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Corpus:
     """Everything read from the inputs: pages, blocks, occurrences and what was skipped."""
 

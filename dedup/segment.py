@@ -48,11 +48,16 @@ class Features:
 def features(block: Block, config: SegmentConfig, gap: int = 1) -> Features:
     """Structural features of one block; ``gap`` is the number of blank lines above it."""
     title, bullet = chrome.strip_bullet(block.text)
+    heading = chrome.is_heading(block.text, config.max_title_words)
+    caps = heading and _all_caps(title)  # only headings' style is compared
+    return Features(title, bullet, heading, chrome.chrome_kind(block.text), chrome.is_rule(block.text),
+                    chrome.is_byline(block.text), len(chrome.words(block.text)), gap, caps)
+
+
+def _all_caps(title: str) -> bool:
+    """At least 80 % of the letters are upper case (a wire-style headline)."""
     letters = [c for c in title if c.isalpha()]
-    caps = bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
-    return Features(title, bullet, chrome.is_heading(block.text, config.max_title_words),
-                    chrome.chrome_kind(block.text), chrome.is_rule(block.text), chrome.is_byline(block.text),
-                    len(chrome.words(block.text)), gap, caps)
+    return bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
 
 def _gaps(corpus: Corpus) -> list[int]:

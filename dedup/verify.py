@@ -22,7 +22,7 @@ SHORT_SHINGLE_MARGIN = 0.1
 FUZZY_LENGTH_RATIO = 0.7
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Content:
     """An article's cleaned content: its words joined by single spaces, the text's hash, the sorted unique
     shingle hashes and the word count. Words are not kept as a list (about ten times the text in memory);
@@ -45,7 +45,7 @@ class Content:
         return int(self.shingles.size)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """``match`` is "exact", "near" or None; ``similarity`` is the score that decided it (0..1)."""
 
