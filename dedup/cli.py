@@ -43,14 +43,16 @@ def main() -> None:
 @click.option("--no-report", is_flag=True, help="Skip report.html (build it later with `dedup report DIR`).")
 @click.option("--state", "state", type=click.Path(path_type=Path),
               help="SQLite file keeping earlier runs (created on first use): new pages are checked against them.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Processes for the stages that split (default: the CPUs available); outputs do not change.")
 def run_command(inputs: tuple[Path, ...], out: Path, config_path: Path | None, strict: bool, quiet: bool,
-                no_report: bool, state: Path | None) -> None:
+                no_report: bool, state: Path | None, workers: int | None) -> None:
     """Run the pipeline on INPUT files/folders (default: seeds/) and write the outputs to --out."""
     progress = None if quiet else (lambda msg: click.echo(f"dedup: {msg}", err=True))
     try:
         config = _load_config(config_path)
         summary = pipeline.run(list(inputs) or [DEFAULT_INPUT], out, config, progress=progress,
-                               report=not no_report, state=state)
+                               report=not no_report, state=state, workers=workers)
     except (ConfigError, InputError, OutputError, StateError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     for item in summary["skipped"]:

@@ -17,8 +17,9 @@ import hashlib
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from .fingerprint import Fingerprinter
 from .groups import Group, block_groups
 from .ingest import read_inputs
 from .normalize import skeleton, tokens
+from .parallel import default_workers, map_shards
 from .records import Block, BlockNote, Corpus
 from .segment import segment
 from .templates import Template, TemplateMiner
@@ -75,18 +77,21 @@ def _peak_mb() -> int:
 
 
 def run(inputs: list[Path], out: Path, config: Config | None = None, *,
-        progress: Progress | None = None, report: bool = True, state: Path | None = None) -> dict[str, Any]:
+        progress: Progress | None = None, report: bool = True, state: Path | None = None,
+        workers: int | None = None) -> dict[str, Any]:
     """Find articles, copies and boilerplate in ``inputs``; write corpus and provenance files to ``out``.
 
     With ``report`` the HTML report is built from the staged files and committed with them. With ``state`` (an
     SQLite file, created on first use) the run also covers every page of earlier runs saved there, marks which
     copies are new and what they copy, and saves itself into the state after the outputs are committed.
+    ``workers`` (default: the CPUs available) processes share the stages that split; outputs do not depend on it.
     """
     config = config or Config()
+    workers = default_workers() if workers is None else max(1, workers)
     check_out_dir(out)
     if state is not None:
-        return _run_with_state(inputs, out, config, state, progress, report)
-    result = analyse(inputs, config, progress=progress)
+        return _run_with_state(inputs, out, config, state, progress, report, workers)
+    result = analyse(inputs, config, progress=progress, workers=workers)
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
     write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
@@ -94,7 +99,7 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
 
 
 def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, progress: Progress | None,
-                    report: bool) -> dict[str, Any]:
+                    report: bool, workers: int) -> dict[str, Any]:
     """``run`` against a saved state: merge earlier pages, decide over all, write, then save the state."""
     from .state import State, annotate
 
@@ -106,7 +111,7 @@ def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, p
         if progress is not None:
             progress(f"state run {plan.run}: {len(plan.read)} new file(s), {len(plan.replaced)} replaced, "
                      f"{len(plan.unchanged)} already in the state")
-        result = analyse_corpus(corpus, config, progress=progress, memo=memo, timings=timings)
+        result = analyse_corpus(corpus, config, progress=progress, memo=memo, timings=timings, workers=workers)
         with _timed(result.timings, "write", progress):
             files, summary = outputs.build(result, config)
             annotate(files, summary, plan, saved.earlier_clusters(), path)
@@ -133,27 +138,30 @@ def _report_builder(timings: dict[str, float], progress: Progress | None) -> Cal
     return build
 
 
-def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = None) -> Result:
+def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = None, workers: int = 1) -> Result:
     """All stages but writing."""
     timings: dict[str, float] = {}
     with _timed(timings, "ingest", progress):
         corpus = read_inputs(inputs, config.ingest)
-    return analyse_corpus(corpus, config, progress=progress, timings=timings)
+    return analyse_corpus(corpus, config, progress=progress, timings=timings, workers=workers)
 
 
 def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None = None, memo: Memo | None = None,
-                   timings: dict[str, float] | None = None) -> Result:
-    """All stages between reading and writing, over pages already read; ``memo`` may hold saved signatures."""
+                   timings: dict[str, float] | None = None, workers: int = 1) -> Result:
+    """All stages between reading and writing, over pages already read; ``memo`` may hold saved signatures.
+
+    ``workers`` processes share the per-block and per-article stages; the result does not depend on it.
+    """
     timings = {} if timings is None else timings
     memo = memo or Memo()
     with _timed(timings, "segment", progress):
         corpus.blocks = []
         for page in corpus.pages:
             corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
-        skeletons = skeleton_keys(corpus.blocks)
-        corpus.occurrences, notes = segment(corpus, config.segment, skeletons)
+        skeletons = skeleton_keys(corpus.blocks, workers)
+        corpus.occurrences, notes = segment(corpus, config.segment, skeletons, workers)
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-    words = {bid: len(tokens(text)) for bid, text in texts.items()}
+    words = dict(zip(texts, map_shards(word_counts_shard, list(texts.values()), workers)))
     fp = _fingerprinter(config)
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate, skeletons)
@@ -171,7 +179,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     for rounds in range(1, config.cluster.max_rounds + 1):
         with _timed(timings, "fingerprint", progress):
             contents, excluded = round_contents(corpus, notes, contents, excluded, shared | templated,
-                                                config.fingerprint.shingle_size)
+                                                config.fingerprint.shingle_size, workers)
         with _timed(timings, "cluster", progress):
             root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
@@ -207,40 +215,56 @@ def _keep_story_body(notes: list[BlockNote], words: dict[int, int], labelled: se
     return {b for b in labelled if notes[b].occurrence not in hollow}
 
 
-def skeleton_keys(blocks: list[Block]) -> list[str]:
+def skeleton_keys(blocks: list[Block], workers: int = 1) -> list[str]:
     """Each block's skeleton, computed once per distinct text (exact reprints repeat most blocks)."""
-    known: dict[str, str] = {}
-    keys = []
-    for block in blocks:
-        key = known.get(block.text)
-        if key is None:
-            key = known[block.text] = skeleton(block.text)
-        keys.append(key)
-    return keys
+    distinct = list(dict.fromkeys(block.text for block in blocks))
+    known = dict(zip(distinct, map_shards(skeleton_shard, distinct, workers)))
+    return [known[block.text] for block in blocks]
+
+
+def skeleton_shard(texts: Sequence[str]) -> list[str]:
+    """Skeletons of a shard of texts (a unit of work for ``map_shards``)."""
+    return [skeleton(text) for text in texts]
+
+
+def word_counts_shard(texts: Sequence[str]) -> list[int]:
+    """Token counts of a shard of texts."""
+    return [len(tokens(text)) for text in texts]
 
 
 def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Content], previous_excluded: set[int],
-                   excluded: set[int], shingle_size: int) -> tuple[list[Content], set[int]]:
+                   excluded: set[int], shingle_size: int, workers: int = 1) -> tuple[list[Content], set[int]]:
     """Every occurrence's content without ``excluded`` blocks; occurrences none of whose blocks changed
     status since the previous round keep their previous content."""
     changed = previous_excluded ^ excluded
-    contents = [previous[i] if previous and changed.isdisjoint(occ.blocks)
-                else content_of(occ.blocks, notes, corpus, excluded, shingle_size)
-                for i, occ in enumerate(corpus.occurrences)]
-    return contents, excluded
+    redo = [i for i, occ in enumerate(corpus.occurrences) if not previous or not changed.isdisjoint(occ.blocks)]
+    bodies = [tuple(corpus.blocks[b].text for b in corpus.occurrences[i].blocks
+                    if notes[b].role == "body" and b not in excluded) for i in redo]
+    fresh = dict(zip(redo, map_shards(partial(contents_shard, shingle_size=shingle_size), bodies, workers)))
+    return [fresh[i] if i in fresh else previous[i] for i in range(len(corpus.occurrences))], excluded
+
+
+def contents_shard(bodies: Sequence[tuple[str, ...]], shingle_size: int) -> list[Content]:
+    """Contents of a shard of articles, each given as its body block texts."""
+    return [content_of_texts(texts, shingle_size) for texts in bodies]
+
+
+def content_of_texts(texts: Sequence[str], shingle_size: int = 5) -> Content:
+    """An article's content from the texts of its body blocks (paragraphs: blocks holding any word)."""
+    words: list[str] = []
+    paragraphs = 0
+    for text in texts:
+        found = tokens(text)
+        words.extend(found)
+        paragraphs += bool(found)
+    return make_content(words, shingle_size, paragraphs)
 
 
 def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpus, excluded: set[int],
                shingle_size: int = 5) -> Content:
     """An article's cleaned content: its body blocks minus ``excluded`` (shared) blocks."""
-    words: list[str] = []
-    paragraphs = 0
-    for bid in block_ids:
-        if notes[bid].role == "body" and bid not in excluded:
-            found = tokens(corpus.blocks[bid].text)
-            words.extend(found)
-            paragraphs += bool(found)
-    return make_content(words, shingle_size, paragraphs)
+    return content_of_texts([corpus.blocks[b].text for b in block_ids
+                             if notes[b].role == "body" and b not in excluded], shingle_size)
 
 
 def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -> Content:

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
+from typing import Sequence
 
 from rapidfuzz import fuzz
 
 from . import chrome
 from .config import SegmentConfig
 from .normalize import skeleton, title_key
+from .parallel import map_shards
 from .records import Block, BlockNote, Corpus, Occurrence
 
 MIN_BODY_WORDS = 8
@@ -47,11 +50,21 @@ class Features:
 
 def features(block: Block, config: SegmentConfig, gap: int = 1) -> Features:
     """Structural features of one block; ``gap`` is the number of blank lines above it."""
-    title, bullet = chrome.strip_bullet(block.text)
-    heading = chrome.is_heading(block.text, config.max_title_words)
+    return text_features(block.text, config, gap)
+
+
+def text_features(text: str, config: SegmentConfig, gap: int = 1) -> Features:
+    """Structural features of a block's text."""
+    title, bullet = chrome.strip_bullet(text)
+    heading = chrome.is_heading(text, config.max_title_words)
     caps = heading and _all_caps(title)  # only headings' style is compared
-    return Features(title, bullet, heading, chrome.chrome_kind(block.text), chrome.is_rule(block.text),
-                    chrome.is_byline(block.text), len(chrome.words(block.text)), gap, caps)
+    return Features(title, bullet, heading, chrome.chrome_kind(text), chrome.is_rule(text), chrome.is_byline(text),
+                    len(chrome.words(text)), gap, caps)
+
+
+def features_shard(items: Sequence[tuple[str, int]], config: SegmentConfig) -> list[Features]:
+    """Features of a shard of (block text, gap) items (a unit of work for ``parallel.map_shards``)."""
+    return [text_features(text, config, gap) for text, gap in items]
 
 
 def _all_caps(title: str) -> bool:
@@ -98,11 +111,12 @@ def boundary_blocks(corpus: Corpus, keys: list[str] | None = None) -> set[int]:
             and not chrome.is_heading(corpus.blocks[i].text)}
 
 
-def segment(corpus: Corpus, config: SegmentConfig,
-            skeletons: list[str] | None = None) -> tuple[list[Occurrence], list[BlockNote]]:
+def segment(corpus: Corpus, config: SegmentConfig, skeletons: list[str] | None = None,
+            workers: int = 1) -> tuple[list[Occurrence], list[BlockNote]]:
     """Find every article occurrence; return occurrences and one note per block (role, kind, occurrence)."""
     notes = [BlockNote() for _ in corpus.blocks]
-    feats = [features(b, config, gap) for b, gap in zip(corpus.blocks, _gaps(corpus))]
+    feats = map_shards(partial(features_shard, config=config),
+                       [(b.text, gap) for b, gap in zip(corpus.blocks, _gaps(corpus))], workers)
     boundary = boundary_blocks(corpus, skeletons)
     by_page: dict[int, list[int]] = defaultdict(list)
     for block in corpus.blocks:

@@ -1,0 +1,52 @@
+"""The process pool: shards cover the items in order, and a run's outputs do not depend on the worker count."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import SEEDS
+from dedup import Config, parallel, run
+from dedup.pipeline import skeleton_shard
+
+
+@given(st.lists(st.integers(), max_size=50), st.integers(min_value=1, max_value=12))
+def test_shards_cover_items_in_order(items: list[int], count: int) -> None:
+    parts = parallel.shards(items, count)
+    assert [x for part in parts for x in part] == items
+    assert all(parts) and len(parts) <= max(1, count)
+    if parts:
+        sizes = [len(p) for p in parts]
+        assert max(sizes) - min(sizes) <= 1
+
+
+def _bad_shard(items: list[str]) -> list[str]:
+    return list(items[:-1])
+
+
+def test_map_shards_equals_one_call_and_checks_lengths() -> None:
+    texts = [f"Call 555-01{n:02d} or visit site{n}.com on May {n % 28 + 1}" for n in range(40)]
+    assert parallel.map_shards(skeleton_shard, texts, workers=2, min_items=1) == skeleton_shard(texts)
+    with pytest.raises(RuntimeError, match="wrong number of results"):
+        parallel.map_shards(_bad_shard, texts, workers=2, min_items=1)
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix == ".jsonl"}
+
+
+def test_outputs_do_not_depend_on_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)  # split even the seeds' few hundred blocks
+    monkeypatch.chdir(SEEDS.parent)
+    run([Path("seeds")], tmp_path / "one", Config(), report=False, workers=1)
+    run([Path("seeds")], tmp_path / "two", Config(), report=False, workers=2)
+    one, two = _outputs(tmp_path / "one"), _outputs(tmp_path / "two")
+    assert one == two and len(one) == 5
+
+
+def test_default_workers_is_positive() -> None:
+    assert 1 <= parallel.default_workers() <= (os.cpu_count() or 1)
