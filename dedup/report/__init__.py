@@ -38,9 +38,9 @@ from typing import Any, Iterable, Sequence
 import jinja2
 from markupsafe import Markup
 
-from .ingest import split_lines
-from .jsonio import parse_object, sha256_file
-from .records import Skipped
+from ..ingest import split_lines
+from ..jsonio import parse_object, sha256_file
+from ..records import Skipped
 
 REPORT_NAME = "report.html"
 REQUIRED_FILES = ("summary.json", "corpus.jsonl", "occurrences.jsonl", "blocks.jsonl", "groups.jsonl")
@@ -301,7 +301,7 @@ def read_text_as_ingest(path: Path, max_line_chars: int | None) -> tuple[str, st
 
     Uses ingest's own reader (lines capped at ``ingest.max_line_chars``) and decoder, so line numbers match.
     """
-    from . import ingest
+    from .. import ingest
 
     capped = getattr(ingest, "read_capped", None)
     data = capped(path, max_line_chars)[0] if capped is not None and max_line_chars else path.read_bytes()
