@@ -39,12 +39,10 @@ import jinja2
 from markupsafe import Markup
 
 from ..ingest import split_lines
-from ..jsonio import parse_object, sha256_file
+from ..jsonio import sha256_file
 from ..records import Skipped
+from .outputs import REPORT_NAME, Outputs, ReportError, _finite, _int_or_zero, _is_int, _str_or_none, load_outputs
 
-REPORT_NAME = "report.html"
-REQUIRED_FILES = ("summary.json", "corpus.jsonl", "occurrences.jsonl", "blocks.jsonl", "groups.jsonl")
-TEMPLATES_FILE = "templates.jsonl"
 DEFAULT_MAX_TEXT_BYTES = 48 * 1024 * 1024
 READABILITY_SAMPLE_WORDS = 5000  # per source, at most ...
 READABILITY_TOTAL_WORDS = 400_000  # ... and about this many over all sources (textstat is slow on many files)
@@ -53,19 +51,8 @@ DIFF_MAX_WORDS = 20000
 DIFF_CONTEXT_WORDS = 12
 CHART_MAX_SOURCES = 30
 OVERVIEW_MAX_SKIPPED = 50
-RUN_HINT = "rerun `dedup run INPUTS --out DIR` to write a complete set"
 BOILERPLATE_LABELS = ("boilerplate", "template")
 LABEL_ORDER = ("content", "boilerplate", "template", "duplicate-title")
-
-# Fields each output row must carry (others are optional and read defensively).
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "corpus.jsonl": ("cluster_id",),
-    "occurrences.jsonl": ("occurrence_id", "path", "start_line", "end_line", "cluster_id"),
-    "blocks.jsonl": ("path", "start_line", "end_line", "label"),
-    "groups.jsonl": ("group_id",),
-    TEMPLATES_FILE: ("template_id",),
-}
-
 PAGE_COLS = ("source", "record", "status", "note", "lines", "line_count", "blocks", "occurrences")
 OCC_COLS = ("id", "page", "start", "end", "title", "story", "canonical", "similarity", "match", "words", "diff",
             "diff_note")
@@ -77,124 +64,6 @@ TEMPLATE_COLS = ("template_id", "template", "kind", "support", "occurrences")
 TEMPLATE_PLACE_KEYS = frozenset({"path", "record", "start_line", "end_line", "slots"})
 SOURCE_COLS = ("path", "encoding", "pages", "available", "articles", "stories", "canonical", "duplicate_rate",
                "lines", "boilerplate_share", "removed_share", "words", "flesch", "grade")
-
-
-class ReportError(ValueError):
-    """The output folder cannot be turned into a report; the message names the file (and line) and the fix."""
-
-
-# --------------------------------------------------------------------------------------------------- reading
-
-
-@dataclass
-class Outputs:
-    """The rows of every output file of one run."""
-
-    out_dir: Path
-    summary: dict[str, Any]
-    corpus: list[dict[str, Any]]
-    occurrences: list[dict[str, Any]]
-    blocks: list[dict[str, Any]]
-    groups: list[dict[str, Any]]
-    templates: list[dict[str, Any]] | None
-
-
-def load_outputs(out_dir: Path) -> Outputs:
-    """Read and check every output file; raise ``ReportError`` naming the first bad file and line."""
-    if not out_dir.is_dir():
-        raise ReportError(f"{out_dir}: no such output folder; {RUN_HINT}")
-    for name in REQUIRED_FILES:
-        if not (out_dir / name).is_file():
-            raise ReportError(f"{out_dir / name}: missing; the report needs {', '.join(REQUIRED_FILES)}; {RUN_HINT}")
-    summary = _read_summary(out_dir / "summary.json")
-    _check_hashes(out_dir, summary)
-    templates_path = out_dir / TEMPLATES_FILE
-    outputs = Outputs(out_dir, summary, *(read_rows(out_dir / name) for name in REQUIRED_FILES[1:]),
-                      read_rows(templates_path) if templates_path.is_file() else None)
-    _check_references(outputs)
-    return outputs
-
-
-def _read_summary(path: Path) -> dict[str, Any]:
-    """summary.json as a mapping."""
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise ReportError(f"{path}: cannot read: {err}; {RUN_HINT}") from err
-    except json.JSONDecodeError as err:
-        raise ReportError(f"{path}:{err.lineno}: not valid JSON ({err.msg}); {RUN_HINT}") from err
-    if not isinstance(summary, dict):
-        raise ReportError(f"{path}: must hold one JSON object, found a {type(summary).__name__}; {RUN_HINT}")
-    return summary
-
-
-def _check_hashes(out_dir: Path, summary: dict[str, Any]) -> None:
-    """Every file summary.json lists must still have the SHA-256 recorded there (one run's set)."""
-    files = summary.get("files")
-    if not isinstance(files, dict):
-        return
-    for name, expected in sorted(files.items()):
-        path = out_dir / str(name)
-        if name == REPORT_NAME or not isinstance(expected, str) or not path.is_file():
-            continue
-        if sha256_file(path) != expected:
-            raise ReportError(f"{path}: its SHA-256 differs from the one in {out_dir / 'summary.json'}: the files "
-                              f"come from different runs or were edited; {RUN_HINT}")
-
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects of one output JSONL file, checked for the fields the report relies on."""
-    required = REQUIRED_FIELDS.get(path.name, ())
-    rows = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                rows.append(_parse_row(path, number, line, required))
-    except UnicodeDecodeError as err:
-        raise ReportError(f"{path}: not UTF-8 ({err.reason}); {RUN_HINT}") from err
-    except OSError as err:
-        raise ReportError(f"{path}: cannot read: {err.strerror or err}") from err
-    return rows
-
-
-def _parse_row(path: Path, number: int, line: str, required: tuple[str, ...]) -> dict[str, Any]:
-    """One row, or ``ReportError`` naming file, line and what is wrong."""
-    row = parse_object(line, f"{path}:{number}", ReportError, RUN_HINT)
-    for key in required:
-        if row.get(key) is None:
-            raise ReportError(f"{path}:{number}: field {key!r} is missing; {RUN_HINT}")
-    start, end = row.get("start_line", 1), row.get("end_line", 1)
-    if not (type(start) is int and type(end) is int and 1 <= start <= end):
-        raise ReportError(f"{path}:{number}: start_line {start!r} and end_line {end!r} must be line numbers "
-                          f"(1 or more, start <= end); {RUN_HINT}")
-    if "path" in required and not isinstance(row["path"], str):
-        raise ReportError(f"{path}:{number}: field 'path' must be a string, got {row['path']!r}")
-    return row
-
-
-def _is_int(value: Any) -> bool:
-    """A real int (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_references(outputs: Outputs) -> None:
-    """Occurrences name known stories and blocks name known occurrences."""
-    clusters = {row["cluster_id"] for row in outputs.corpus}
-    for number, row in enumerate(outputs.occurrences, start=1):
-        if row["cluster_id"] not in clusters:
-            raise ReportError(f"{outputs.out_dir / 'occurrences.jsonl'}:{number}: cluster_id {row['cluster_id']!r} "
-                              f"is not in corpus.jsonl; {RUN_HINT}")
-    occurrences = {row["occurrence_id"] for row in outputs.occurrences}
-    for number, row in enumerate(outputs.blocks, start=1):
-        occ = row.get("occurrence_id")
-        if occ is not None and occ not in occurrences:
-            raise ReportError(f"{outputs.out_dir / 'blocks.jsonl'}:{number}: occurrence_id {occ!r} is not in "
-                              f"occurrences.jsonl; {RUN_HINT}")
-
-
-# ------------------------------------------------------------------------------------------------- pages
 
 
 PageKey = tuple[str, "int | None"]
@@ -382,9 +251,6 @@ def occurrence_paragraphs(lines: Sequence[str], blocks: Iterable[dict[str, Any]]
     """The cleaned paragraphs of one occurrence: its content blocks that are not its headline."""
     return [block_text(lines, row) for row in blocks
             if row.get("occurrence_id") == occurrence_id and row["label"] == "content" and row.get("kind") != "title"]
-
-
-# -------------------------------------------------------------------------------------------- data island
 
 
 class Interner:
@@ -644,18 +510,6 @@ def _plain_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int_or_zero(value: Any) -> int:
-    return value if _is_int(value) else 0
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int) -> dict[str, Any]:
     """Run parameters and notes shown in the overview and used by the page script."""
     s = outputs.summary
@@ -664,9 +518,6 @@ def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int) -> dic
             "versions": s.get("versions"), "counts": s.get("counts"), "skipped": s.get("skipped"),
             "page_status": dict(sorted(statuses.items())), "max_text_bytes": max_text_bytes,
             "readability": readability_method(), "templates_file": outputs.templates is not None}
-
-
-# ------------------------------------------------------------------------------------- sources, overview
 
 
 @functools.lru_cache(maxsize=1)
@@ -865,9 +716,6 @@ def source_chart(sources: list[dict[str, Any]]) -> dict[str, Any]:
             "height": len(shown) * row_h + 8, "total": len(ranked), "shown": len(shown), "max_w": width - left - 40}
 
 
-# --------------------------------------------------------------------------------------------- rendering
-
-
 ISLAND_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027", "\u2028": "\\u2028",
                   "\u2029": "\\u2029"}
 
@@ -936,6 +784,9 @@ def write_atomic(path: Path, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+__all__ = ["DEFAULT_MAX_TEXT_BYTES", "REPORT_NAME", "Outputs", "PageSource", "ReportError", "build_data",
+           "build_report", "island_json", "load_outputs", "load_pages", "render", "word_diff", "write_atomic"]
 
 
 def build_report(out_dir: Path, *, inputs_root: Path | None = None,
