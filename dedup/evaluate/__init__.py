@@ -31,7 +31,7 @@ from typing import Iterator, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
-from .jsonio import json_objects
+from ..jsonio import json_objects
 
 IOU_MATCH = 0.9
 FUZZ_MATCH = 90.0
