@@ -24,75 +24,31 @@ import math
 import os
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
-from ..jsonio import json_objects
+from .gold import Gold, GoldError, GoldLines, GoldOccurrence, _json_lines, _record, _span, _text, load_gold
+
+__all__ = ["METRIC_ORDER", "Gold", "GoldError", "GoldLines", "GoldOccurrence", "Output", "OutputError", "PathMatcher",
+           "PredBlock", "PredOccurrence", "Prepared", "adjusted_rand_index", "cluster_metrics", "comb2",
+           "common_suffix", "corpus_paragraphs", "effective_cluster", "format_table", "format_value", "iou",
+           "load_gold", "load_output", "normalise_paragraph", "pair_counts", "paragraph_retained", "prepare", "prf",
+           "score", "sweep"]
 
 IOU_MATCH = 0.9
 FUZZ_MATCH = 90.0
 REMOVED_LABELS = frozenset({"boilerplate", "template", "duplicate-title"})
-GOLD_LINE_LABELS = frozenset({"content", "boilerplate", "title"})
-GOLD_TYPES = ("occurrence", "lines", "story", "hard_negative")
 WHOLE_RECORD = (0, 0)
 
 Key = tuple[str, "int | None"]
 
 
-class GoldError(ValueError):
-    """A malformed gold file; the message names the file and line."""
-
-
 class OutputError(ValueError):
     """A missing or malformed run output file; the message names the file and line."""
-
-
-# ---------------------------------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class GoldOccurrence:
-    """One true article occurrence: lines ``start_line..end_line`` of a file or of one JSONL record's text."""
-
-    path: str
-    record: int | None
-    start_line: int
-    end_line: int
-    cluster: str
-    site: str | None = None
-    copy: str | None = None
-
-
-@dataclass(frozen=True)
-class GoldLines:
-    """A labelled line range: ``content``, ``boilerplate`` or ``title`` (titles are not scored)."""
-
-    path: str
-    record: int | None
-    start_line: int
-    end_line: int
-    label: str
-    kind: str | None = None
-
-
-@dataclass
-class Gold:
-    """A parsed gold file; ``base_dir`` is the folder relative gold paths are resolved against."""
-
-    source: Path
-    base_dir: Path
-    occurrences: list[GoldOccurrence] = field(default_factory=list)
-    lines: list[GoldLines] = field(default_factory=list)
-    stories: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
-    hard_negatives: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def paths(self) -> list[str]:
-        """Every path named by an occurrence or lines record, sorted."""
-        return sorted({o.path for o in self.occurrences} | {g.path for g in self.lines})
 
 
 @dataclass(frozen=True)
@@ -127,90 +83,6 @@ class Output:
     occurrences: list[PredOccurrence]
     blocks: list[PredBlock] | None
     corpus: dict[str, str] | None
-
-
-# -------------------------------------------------------------------------------------------------- gold file
-
-
-def load_gold(path: Path) -> Gold:
-    """Parse a gold JSONL file; malformed lines raise ``GoldError`` naming ``file:line``.
-
-    >>> gold = load_gold(Path("bench/truth.jsonl"))
-    >>> len(gold.occurrences) > 0
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise GoldError(f"{path}: gold file not found")
-    gold = Gold(source=path, base_dir=path.resolve().parent)
-    for number, record in _json_lines(path, GoldError):
-        where = f"{path}:{number}"
-        kind = record.get("type")
-        if kind == "occurrence":
-            start, end = _span(record, where, GoldError)
-            gold.occurrences.append(GoldOccurrence(
-                _text(record, "path", where), _record(record, where, GoldError), start, end,
-                _text(record, "cluster", where), _optional_text(record, "site"), _optional_text(record, "copy")))
-        elif kind == "lines":
-            start, end = _span(record, where, GoldError)
-            label = _text(record, "label", where)
-            if label not in GOLD_LINE_LABELS:
-                raise GoldError(f"{where}: label must be one of {sorted(GOLD_LINE_LABELS)}, got {label!r}")
-            gold.lines.append(GoldLines(_text(record, "path", where), _record(record, where, GoldError),
-                                        start, end, label, _optional_text(record, "kind")))
-        elif kind == "story":
-            paragraphs = record.get("paragraphs")
-            if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
-                raise GoldError(f"{where}: 'paragraphs' must be a list of strings")
-            gold.stories[_text(record, "cluster", where)] = (str(record.get("title") or ""), paragraphs)
-        elif kind == "hard_negative":
-            gold.hard_negatives.append((_text(record, "a", where), _text(record, "b", where),
-                                        str(record.get("why") or "")))
-        else:
-            raise GoldError(f"{where}: 'type' must be one of {list(GOLD_TYPES)}, got {kind!r}")
-    return gold
-
-
-def _json_lines(path: Path, error: type[ValueError]) -> Iterator[tuple[int, dict]]:
-    """(line number, object) for each non-blank line; bad JSON raises ``error`` naming file:line."""
-    return json_objects(path, error)
-
-
-def _text(record: dict, key: str, where: str, error: type[ValueError] = GoldError) -> str:
-    """A required non-empty string field (ints are accepted and converted)."""
-    value = record.get(key)
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
-        raise error(f"{where}: '{key}' must be a non-empty string, got {value!r}")
-    return str(value)
-
-
-def _optional_text(record: dict, key: str) -> str | None:
-    """An optional string field."""
-    value = record.get(key)
-    return None if value is None else str(value)
-
-
-def _record(record: dict, where: str, error: type[ValueError]) -> int | None:
-    """The ``record`` field: null for text files, a positive JSONL line number otherwise."""
-    value = record.get("record")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise error(f"{where}: 'record' must be null or a positive integer, got {value!r}")
-    return value
-
-
-def _span(record: dict, where: str, error: type[ValueError]) -> tuple[int, int]:
-    """``start_line``/``end_line`` as a valid 1-based inclusive range."""
-    start, end = record.get("start_line"), record.get("end_line")
-    for name, value in (("start_line", start), ("end_line", end)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise error(f"{where}: '{name}' must be a positive integer, got {value!r}")
-    if end < start:
-        raise error(f"{where}: end_line {end} is before start_line {start}")
-    return start, end
-
-
-# ------------------------------------------------------------------------------------------------ run output
 
 
 def load_output(out_dir: Path) -> Output:
@@ -265,9 +137,6 @@ def _pred_block(record: dict, where: str) -> PredBlock:
                      label in REMOVED_LABELS)
 
 
-# ----------------------------------------------------------------------------------------------- path matching
-
-
 def _norm(path: str) -> str:
     """``os.path.normpath`` with forward slashes."""
     return os.path.normpath(path).replace("\\", "/")
@@ -311,9 +180,6 @@ def common_suffix(a: Sequence[str], b: Sequence[str]) -> int:
     while count < min(len(a), len(b)) and a[-1 - count] == b[-1 - count]:
         count += 1
     return count
-
-
-# ---------------------------------------------------------------------------------------------------- metrics
 
 
 def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -381,9 +247,6 @@ def paragraph_retained(paragraph: str, exact: set[str], candidates: Sequence[str
     if not wanted or wanted in exact:
         return True
     return process.extractOne(wanted, candidates, scorer=fuzz.ratio, score_cutoff=FUZZ_MATCH) is not None
-
-
-# ----------------------------------------------------------------------------------------------------- scorer
 
 
 @dataclass
