@@ -14,14 +14,15 @@ paths, gold paths taken relative to the gold file's folder and output paths rela
 (3) the gold path with the longest common suffix of path components (at least the file name); a tie is ambiguous
 and the output path stays unmatched.
 
+Modules: ``gold`` and ``output`` (read the gold file and the run's output files), ``paths`` (match output paths to
+gold paths), ``metrics`` (IoU, pair counts, ARI, P/R/F1, paragraph retention), ``scorer`` (``prepare``, ``score``,
+``sweep``) and ``table`` (the markdown table).
+
     >>> metrics = score(Path("out"), load_gold(Path("truth.jsonl")))
     >>> print(format_table(metrics))
 """
 
 from __future__ import annotations
-
-import math
-from typing import Mapping, Sequence
 
 from .gold import Gold, GoldError, GoldLines, GoldOccurrence, load_gold
 from .metrics import (adjusted_rand_index, comb2, corpus_paragraphs, iou, normalise_paragraph, pair_counts,
@@ -29,33 +30,10 @@ from .metrics import (adjusted_rand_index, comb2, corpus_paragraphs, iou, normal
 from .output import Output, OutputError, PredBlock, PredOccurrence, load_output
 from .paths import PathMatcher, common_suffix
 from .scorer import METRIC_ORDER, Prepared, cluster_metrics, effective_cluster, prepare, score, sweep
+from .table import format_table, format_value
 
 __all__ = ["METRIC_ORDER", "Gold", "GoldError", "GoldLines", "GoldOccurrence", "Output", "OutputError", "PathMatcher",
            "PredBlock", "PredOccurrence", "Prepared", "adjusted_rand_index", "cluster_metrics", "comb2",
            "common_suffix", "corpus_paragraphs", "effective_cluster", "format_table", "format_value", "iou",
            "load_gold", "load_output", "normalise_paragraph", "pair_counts", "paragraph_retained", "prepare", "prf",
            "score", "sweep"]
-
-
-def format_value(value: object) -> str:
-    """Ints as is, floats with 4 decimals, NaN as n/a."""
-    if isinstance(value, float):
-        return "n/a" if math.isnan(value) else f"{value:.4f}"
-    return str(value)
-
-
-def format_table(metrics: Mapping[str, float | int] | Sequence[Mapping[str, float | int]]) -> str:
-    """A markdown table: one metric per row for a dict, one row per entry for a list (e.g. ``sweep`` rows).
-
-    >>> print(format_table({"pairwise_f1": 0.5, "gold_occurrences": 4}))
-    | metric | value |
-    """
-    if isinstance(metrics, Mapping):
-        rows = [f"| {name} | {format_value(value)} |" for name, value in metrics.items()]
-        return "\n".join(["| metric | value |", "| --- | ---: |", *rows])
-    if not metrics:
-        return ""
-    columns = list(metrics[0])
-    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---:" for _ in columns) + " |"]
-    lines += ["| " + " | ".join(format_value(row.get(c, "")) for c in columns) + " |" for row in metrics]
-    return "\n".join(lines)
