@@ -2,7 +2,7 @@
 
 For each seed (the reference seed 1 always comes first) it generates ``benchmarks/out/n<N>-seed<S>/`` with
 benchmarks/synth.py, runs ``dedup run <DIR>/input --out <DIR>/out`` in a subprocess, runs benchmarks/baseline.py
-into ``<DIR>/baseline``, scores both with dedup/evaluate.py and prints one markdown table: every metric, per seed,
+into ``<DIR>/baseline``, scores both with dedup/evaluate/ and prints one markdown table: every metric, per seed,
 ours vs baseline, under the command line that produced it. ``--seeds-check`` instead scores the bundled seeds/
 against the hand-made gold file benchmarks/seeds_truth.jsonl. When the pipeline is missing or fails, its column
 says so and the baseline is still scored.

@@ -1,4 +1,4 @@
-"""Known-answer tests of the scorer (dedup/evaluate.py) on hand-built output folders and gold files.
+"""Known-answer tests of the scorer (dedup/evaluate/) on hand-built output folders and gold files.
 
 Every expected value is derived by hand in the test from pair counts, so the scorer is checked against arithmetic,
 not against itself.

@@ -1,0 +1,61 @@
+"""Stage 10, report: the output files in DIR -> ``DIR/report.html``, one self-contained offline page.
+
+Runs after ``write`` (``dedup run`` calls it last; ``dedup report DIR`` rebuilds it). It reads corpus.jsonl,
+occurrences.jsonl, blocks.jsonl, groups.jsonl, summary.json (and templates.jsonl when present), re-reads the input
+files they name for the per-page view, and renders ``report_assets/report.html.j2`` with jinja2 (autoescape on).
+
+Safety: scraped text is untrusted. Everything the page script needs travels in ONE JSON data island
+(``<script type="application/json" id="data">``) serialised by ``island_json`` (``<``, ``>``, ``&``, ``'``,
+U+2028 and U+2029 escaped, so no ``</script>`` or ``<!--`` can appear); the script builds the DOM with
+createElement/textContent only. A Content-Security-Policy meta tag allows exactly the report's own inline script
+and style by SHA-256 hash, computed here; nothing is loaded from anywhere.
+
+Size: page lines are stored once in a string table (identical lines, e.g. boilerplate and exact copies, share
+one entry) and every page refers to them by index, with its blocks as flat ``[start, end, style]`` triples.
+Embedded text is capped by ``max_text_bytes``; pages past the cap keep their line labels but not their text.
+
+Output is deterministic: the same output files (and input files) give the same bytes; nothing is timestamped.
+
+Modules, in the order ``build_report`` uses them: ``outputs`` (read and check the output files), ``pages`` (re-read
+the input pages), ``data`` (the data island; its numbers and charts come from ``stats``), ``render`` (the HTML
+page and its atomic write).
+
+    >>> build_report(Path("reports"))
+    PosixPath('reports/report.html')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .data import DEFAULT_MAX_TEXT_BYTES, build_data, word_diff
+from .outputs import REPORT_NAME, Outputs, ReportError, load_outputs
+from .pages import PageSource, load_pages
+from .render import island_json, render, write_atomic
+
+__all__ = ["DEFAULT_MAX_TEXT_BYTES", "REPORT_NAME", "Outputs", "PageSource", "ReportError", "build_data",
+           "build_report", "island_json", "load_outputs", "load_pages", "render", "word_diff", "write_atomic"]
+
+
+def build_report(out_dir: Path, *, inputs_root: Path | None = None,
+                 max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> Path:
+    """Build ``out_dir/report.html`` from the output files in ``out_dir``; return its path.
+
+    Relative input paths are resolved against ``inputs_root`` (default: the current folder, where ``dedup run``
+    was started). Raises ``ReportError`` when an output file is missing or damaged.
+    """
+    if max_text_bytes < 0:
+        raise ValueError(f"max_text_bytes={max_text_bytes}: give 0 or more bytes of page text to embed")
+    out_dir = Path(out_dir)
+    outputs = load_outputs(out_dir)
+    for stale in out_dir.glob(".report-*.tmp"):
+        stale.unlink(missing_ok=True)
+    pages = load_pages(outputs, Path(inputs_root) if inputs_root is not None else Path.cwd())
+    html = render(build_data(outputs, pages, max_text_bytes=max_text_bytes))
+    target = out_dir / REPORT_NAME
+    try:
+        write_atomic(target, html)
+    except OSError as err:
+        raise ReportError(f"{target}: cannot write the report: {err.strerror or err}; check the folder's "
+                          "permissions and free space") from err
+    return target

@@ -1,0 +1,302 @@
+"""Report data island: ``Outputs`` + pages -> the one JSON-ready object the page script reads.
+
+The third step of ``build_report``. Page lines go into a string table (identical lines stored once), blocks
+become flat ``[start, end, style]`` triples, rows become column lists, near copies carry a word diff against their
+canonical text; embedded text stops at ``max_text_bytes`` (later pages are marked ``omitted``).
+
+    >>> build_data(outputs, pages)["overview"]["stories"]
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from .outputs import Outputs, _finite, _int_or_zero, _is_int, _str_or_none
+from .pages import PageKey, PageSource, _page_key, occurrence_paragraphs
+from .stats import overview, readability_method, source_table
+
+DEFAULT_MAX_TEXT_BYTES = 48 * 1024 * 1024
+DIFF_MAX_WORDS = 20000
+DIFF_CONTEXT_WORDS = 12
+LABEL_ORDER = ("content", "boilerplate", "template", "duplicate-title")
+PAGE_COLS = ("source", "record", "status", "note", "lines", "line_count", "blocks", "occurrences")
+OCC_COLS = ("id", "page", "start", "end", "title", "story", "canonical", "similarity", "match", "words", "diff",
+            "diff_note")
+STORY_COLS = ("cluster_id", "doc_id", "title", "occurrences", "text")
+STYLE_COLS = ("label", "kind", "reason", "group", "support")
+GROUP_COLS = ("group_id", "representative", "label", "kind", "support", "blocks", "wordings", "sites",
+              "first_page", "first_line", "last_page", "last_line")
+TEMPLATE_COLS = ("template_id", "template", "kind", "support", "occurrences")
+TEMPLATE_PLACE_KEYS = frozenset({"path", "record", "start_line", "end_line", "slots"})
+SOURCE_COLS = ("path", "encoding", "pages", "available", "articles", "stories", "canonical", "duplicate_rate",
+               "lines", "boilerplate_share", "removed_share", "words", "flesch", "grade")
+
+
+class Interner:
+    """A string table: each distinct string stored once, referred to by index; counts embedded bytes."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = [""]
+        self.index: dict[str, int] = {"": 0}
+        self.bytes = 0
+
+    def add(self, text: str) -> int:
+        """Index of ``text``, adding it when new."""
+        found = self.index.get(text)
+        if found is None:
+            found = self.index[text] = len(self.items)
+            self.items.append(text)
+            self.bytes += len(text.encode("utf-8"))
+        return found
+
+    def cost(self, texts: Iterable[str]) -> int:
+        """Bytes that adding ``texts`` would embed."""
+        new = {t for t in texts if t not in self.index}
+        return sum(len(t.encode("utf-8")) for t in new)
+
+
+class Codes:
+    """Small vocabulary (labels, kinds, reasons) mapped to indices; -1 stands for None."""
+
+    def __init__(self, first: Sequence[str] = ()) -> None:
+        self.items: list[str] = list(first)
+        self.index = {s: i for i, s in enumerate(self.items)}
+
+    def code(self, value: Any) -> int:
+        if value is None:
+            return -1
+        value = str(value)
+        if value not in self.index:
+            self.index[value] = len(self.items)
+            self.items.append(value)
+        return self.index[value]
+
+
+@dataclass
+class Tables:
+    """Everything ``build_data`` assembles before it is put into the island."""
+
+    strings: Interner = field(default_factory=Interner)
+    labels: Codes = field(default_factory=lambda: Codes(LABEL_ORDER))
+    kinds: Codes = field(default_factory=Codes)
+    reasons: Codes = field(default_factory=Codes)
+    styles: dict[tuple[int, int, int, int, int], int] = field(default_factory=dict)
+
+    def style(self, row: dict[str, Any], groups: dict[str, int]) -> int:
+        """Index of the (label, kind, reason, group, support) combination of a block row."""
+        support = row.get("support")
+        key = (self.labels.code(row["label"]), self.kinds.code(row.get("kind")), self.reasons.code(row.get("reason")),
+               groups.get(row.get("group_id"), -1) if row.get("group_id") is not None else -1,
+               support if _is_int(support) else 0)
+        return self.styles.setdefault(key, len(self.styles))
+
+
+def build_data(outputs: Outputs, pages: list[PageSource], *,
+               max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> dict[str, Any]:
+    """The JSON-ready data island: string table, pages, occurrences, stories, groups, templates, sources."""
+    t = Tables()
+    group_index = {row["group_id"]: i for i, row in enumerate(outputs.groups)}
+    page_index = {(p.path, p.record): p.index for p in pages}
+    occ_index = {row["occurrence_id"]: i for i, row in enumerate(outputs.occurrences)}
+    story_index = {row["cluster_id"]: i for i, row in enumerate(outputs.corpus)}
+    _embed_lines(pages, t, max_text_bytes)
+    page_occs: dict[int, list[int]] = defaultdict(list)
+    for i, row in enumerate(outputs.occurrences):
+        page_occs[page_index[_page_key(row)]].append(i)
+    sources = source_table(outputs, pages)
+    source_index = {row["path"]: i for i, row in enumerate(sources)}
+    page_rows = [_page_row(p, t, group_index, page_occs[p.index], source_index[p.path]) for p in pages]
+    occ_rows = _occurrence_rows(outputs, pages, page_index, story_index, t)
+    story_rows = _story_rows(outputs, pages, page_index, occ_index, t, max_text_bytes)
+    group_rows = [_group_row(g, t, page_index) for g in outputs.groups]
+    template_rows = _template_rows(outputs.templates, page_index) if outputs.templates is not None else None
+    for row in [*outputs.groups, *(outputs.templates or [])]:
+        t.kinds.code(_str_or_none(row.get("kind")))
+    return {
+        "format": 1,
+        "cols": {"pages": PAGE_COLS, "occurrences": OCC_COLS, "stories": STORY_COLS, "styles": STYLE_COLS,
+                 "groups": GROUP_COLS, "templates": TEMPLATE_COLS, "sources": SOURCE_COLS},
+        "meta": _meta(outputs, pages, max_text_bytes),
+        "overview": overview(outputs, pages, sources),
+        "strings": t.strings.items,
+        "labels": t.labels.items,
+        "kinds": t.kinds.items,
+        "reasons": t.reasons.items,
+        "styles": [list(k) for k, _ in sorted(t.styles.items(), key=lambda kv: kv[1])],
+        "pages": page_rows,
+        "occurrences": occ_rows,
+        "stories": story_rows,
+        "groups": group_rows,
+        "templates": template_rows,
+        "sources": [[row[c] for c in SOURCE_COLS] for row in sources],
+    }
+
+
+def _embed_lines(pages: list[PageSource], t: Tables, max_text_bytes: int) -> None:
+    """Intern page lines in input order until the budget is spent; later pages are marked ``omitted``."""
+    for page in pages:
+        if page.lines is None:
+            continue
+        if t.strings.bytes + t.strings.cost(page.lines) > max_text_bytes:
+            page.status = "omitted"
+            page.note = (f"the text of {page.where} is not embedded: the report's text budget "
+                         f"({max_text_bytes // (1024 * 1024)} MiB, max_text_bytes) was spent; line labels are shown")
+            continue
+        for line in page.lines:
+            t.strings.add(line)
+
+
+def _page_row(page: PageSource, t: Tables, groups: dict[str, int], occs: list[int], source: int) -> list[Any]:
+    """One page: source, record, status, note, line ids (or None), and blocks as flat [start, end, style]."""
+    flat: list[int] = []
+    for row in page.blocks:
+        flat.extend((row["start_line"], row["end_line"], t.style(row, groups)))
+    embedded = page.lines is not None and page.status == "ok"
+    line_ids = [t.strings.index[line] for line in page.lines] if embedded and page.lines is not None else None
+    count = len(page.lines) if page.lines is not None else max((r["end_line"] for r in page.blocks), default=0)
+    return [source, page.record, page.status, page.note, line_ids, count, flat, occs]
+
+
+def _intern(t: Tables, value: Any) -> int:
+    """String-table index of a text field (titles repeat across copies and usually equal a page line), or -1."""
+    return t.strings.add(value) if isinstance(value, str) else -1
+
+
+def _occurrence_rows(outputs: Outputs, pages: list[PageSource], page_index: dict[PageKey, int],
+                     story_index: dict[str, int], t: Tables) -> list[list[Any]]:
+    """One row per occurrence; near copies carry a word diff against their story's canonical text."""
+    corpus_text = {row["cluster_id"]: row.get("text") if isinstance(row.get("text"), str) else None
+                   for row in outputs.corpus}
+    blocks_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in outputs.blocks:
+        if row.get("occurrence_id") is not None:
+            blocks_of[row["occurrence_id"]].append(row)
+    rows = []
+    for row in outputs.occurrences:
+        p = page_index[_page_key(row)]
+        diff, diff_note = None, None
+        if row.get("match") == "near" and not row.get("canonical"):
+            diff, diff_note = _near_diff(row, pages[p], blocks_of[row["occurrence_id"]],
+                                         corpus_text.get(row["cluster_id"]))
+        similarity = row.get("similarity")
+        rows.append([row["occurrence_id"], p, row["start_line"], row["end_line"], _intern(t, row.get("title")),
+                     story_index[row["cluster_id"]], 1 if row.get("canonical") else 0,
+                     round(float(similarity), 4) if _finite(similarity) else None, _str_or_none(row.get("match")),
+                     row.get("words") if _is_int(row.get("words")) else None, diff, diff_note])
+    return rows
+
+
+def _near_diff(row: dict[str, Any], page: PageSource, blocks: list[dict[str, Any]],
+               canonical_text: str | None) -> tuple[list[list[Any]] | None, str | None]:
+    """Word diff of a near copy against the canonical text, or the reason there is none."""
+    if canonical_text is None:
+        return None, "the canonical text is missing from corpus.jsonl"
+    if page.lines is None:
+        return None, f"no diff: {page.note or 'the input page is unavailable'}"
+    copy_text = " ".join(occurrence_paragraphs(page.lines, blocks, row["occurrence_id"]))
+    return word_diff(canonical_text.split(), copy_text.split()), None
+
+
+def word_diff(a: list[str], b: list[str], context: int = DIFF_CONTEXT_WORDS) -> list[list[Any]]:
+    """rapidfuzz Levenshtein opcodes over word lists, as segments the page script renders side by side.
+
+    ``["=", text]`` or ``["=", head, skipped_words, tail]`` (long equal runs keep ``context`` words each side),
+    ``["-", deleted]``, ``["+", inserted]``, ``["~", old, new]``.
+    """
+    from rapidfuzz.distance import Levenshtein
+
+    a, b = a[:DIFF_MAX_WORDS], b[:DIFF_MAX_WORDS]
+    segments: list[list[Any]] = []
+    for op in Levenshtein.opcodes(a, b):
+        old, new = " ".join(a[op.src_start:op.src_end]), " ".join(b[op.dest_start:op.dest_end])
+        if op.tag == "equal":
+            words = a[op.src_start:op.src_end]
+            if len(words) > 2 * context + 1:
+                segments.append(["=", " ".join(words[:context]), len(words) - 2 * context,
+                                 " ".join(words[-context:])])
+            else:
+                segments.append(["=", old])
+        elif op.tag == "delete":
+            segments.append(["-", old])
+        elif op.tag == "insert":
+            segments.append(["+", new])
+        else:
+            segments.append(["~", old, new])
+    return segments
+
+
+def _story_rows(outputs: Outputs, pages: list[PageSource], page_index: dict[PageKey, int],
+                occ_index: dict[str, int], t: Tables, max_text_bytes: int) -> list[list[Any]]:
+    """One row per story; its cleaned text is embedded only when the canonical page text is not."""
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in outputs.occurrences:
+        members[row["cluster_id"]].append(row)
+    rows = []
+    for story in outputs.corpus:
+        occs = sorted(members[story["cluster_id"]], key=lambda r: (not r.get("canonical"), r["path"],
+                                                                   r.get("record") or 0, r["start_line"]))
+        text_id = -1
+        canon = occs[0] if occs and occs[0].get("canonical") else None
+        text = story.get("text")
+        shown = canon is not None and pages[page_index[_page_key(canon)]].status == "ok"
+        if not shown and isinstance(text, str) and t.strings.bytes + t.strings.cost([text]) <= max_text_bytes:
+            text_id = t.strings.add(text)
+        rows.append([story["cluster_id"], _str_or_none(story.get("id")), _intern(t, story.get("title")),
+                     [occ_index[r["occurrence_id"]] for r in occs], text_id])
+    return rows
+
+
+def _group_row(row: dict[str, Any], t: Tables, page_index: dict[PageKey, int]) -> list[Any]:
+    """One boilerplate group, its representative text interned (it is usually one of the page lines)."""
+    def place(key: str) -> tuple[int | None, int | None]:
+        where = row.get(key)
+        if not isinstance(where, dict) or not isinstance(where.get("path"), str):
+            return None, None
+        return page_index.get(_page_key(where)), where.get("start_line") if _is_int(where.get("start_line")) else None
+
+    rep = row.get("representative")
+    first, last = place("first"), place("last")
+    return [row["group_id"], t.strings.add(rep) if isinstance(rep, str) else -1, _str_or_none(row.get("label")),
+            _str_or_none(row.get("kind")), _int_or_zero(row.get("support")), _int_or_zero(row.get("blocks")),
+            _int_or_zero(row.get("wordings")), _int_or_zero(row.get("sites")), *first, *last]
+
+
+def _template_rows(rows: list[dict[str, Any]], page_index: dict[PageKey, int]) -> list[list[Any]]:
+    """Templated paragraphs: template with {SLOT} markers, kind, support, and occurrences as
+    [page index, start line, slots, path, record, end line, other fields (e.g. coverage, removed) as text]."""
+    out = []
+    for row in rows:
+        places = []
+        for occ in row.get("occurrences") or []:
+            if not isinstance(occ, dict) or not isinstance(occ.get("path"), str):
+                continue
+            slots = occ.get("slots") if isinstance(occ.get("slots"), dict) else {}
+            start = occ.get("start_line") if _is_int(occ.get("start_line")) else None
+            end = occ.get("end_line") if _is_int(occ.get("end_line")) else start
+            extra = {str(k): _plain_text(v) for k, v in sorted(occ.items()) if k not in TEMPLATE_PLACE_KEYS}
+            places.append([page_index.get(_page_key(occ)), start, {str(k): _plain_text(v) for k, v in
+                                                                   sorted(slots.items())},
+                           occ["path"], occ.get("record") if _is_int(occ.get("record")) else None, end, extra])
+        out.append([str(row["template_id"]), _plain_text(row.get("template")), _str_or_none(row.get("kind")),
+                    _int_or_zero(row.get("support")) or len(places), places])
+    return out
+
+
+def _plain_text(value: Any) -> str:
+    """A value shown as text."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int) -> dict[str, Any]:
+    """Run parameters and notes shown in the overview and used by the page script."""
+    s = outputs.summary
+    statuses = Counter(p.status for p in pages)
+    return {"canonical_rule": _str_or_none(s.get("canonical_rule")), "config": s.get("config"),
+            "versions": s.get("versions"), "counts": s.get("counts"), "skipped": s.get("skipped"),
+            "page_status": dict(sorted(statuses.items())), "max_text_bytes": max_text_bytes,
+            "readability": readability_method(), "templates_file": outputs.templates is not None}

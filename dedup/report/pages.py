@@ -1,0 +1,207 @@
+"""Report pages: ``Outputs`` -> one ``PageSource`` per input page, with its lines re-read from the inputs.
+
+The second step of ``build_report``. Input files are decoded exactly as ingest decoded them, so line numbers
+match; a page whose file is missing, unreadable or changed since the run (hash, encoding, blank lines or canonical
+text differ) keeps its block labels and gets a status and a note instead of its lines.
+
+    >>> pages = load_pages(load_outputs(Path("reports")), Path.cwd())
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from ..ingest import split_lines
+from ..jsonio import sha256_file
+from ..records import Skipped
+from .outputs import Outputs, _is_int
+
+PageKey = tuple[str, "int | None"]
+
+
+@dataclass
+class PageSource:
+    """One input page (a .txt file or a JSONL record) as the run saw it, re-read for the page view."""
+
+    index: int
+    path: str
+    record: int | None
+    blocks: list[dict[str, Any]]
+    lines: tuple[str, ...] | None = None
+    status: str = "ok"  # ok | missing | changed | unreadable | omitted
+    note: str | None = None
+
+    @property
+    def where(self) -> str:
+        """``path`` or ``path:record`` for notes."""
+        return self.path if self.record is None else f"{self.path}:{self.record}"
+
+
+def _page_key(row: dict[str, Any]) -> PageKey:
+    """(path, record) of a row; record is None for .txt inputs."""
+    record = row.get("record")
+    return row["path"], record if _is_int(record) else None
+
+
+def _sort_key(key: PageKey) -> tuple[str, int]:
+    """Input order of pages."""
+    return key[0], key[1] or 0
+
+
+class InputReader:
+    """Re-reads input files (each once) the way ingest did, resolving relative paths against ``root``."""
+
+    def __init__(self, root: Path, summary: dict[str, Any]) -> None:
+        inputs = summary.get("inputs") if isinstance(summary.get("inputs"), dict) else {}
+        self.root = root
+        self.listed = {str(p) for p in inputs.get("files", [])} if isinstance(inputs.get("files"), list) else None
+        encodings = inputs.get("encodings")
+        self.encodings = encodings if isinstance(encodings, dict) else {}
+        hashes = inputs.get("sha256")
+        self.hashes = hashes if isinstance(hashes, dict) else {}
+        config = summary.get("config") if isinstance(summary.get("config"), dict) else {}
+        ingest = config.get("ingest") if isinstance(config.get("ingest"), dict) else {}
+        keys = ingest.get("text_keys")
+        self.text_keys = tuple(str(k) for k in keys) if isinstance(keys, list) and keys else ("text", "content",
+                                                                                             "body")
+        cap = ingest.get("max_line_chars")
+        self.max_line_chars = cap if _is_int(cap) and cap > 0 else None
+        self._cache: dict[str, tuple[tuple[str, ...] | None, str | None, str | None]] = {}
+
+    def file_lines(self, path: str) -> tuple[tuple[str, ...] | None, str, str | None]:
+        """(lines, status, note) of one input file, decoded as ingest decodes it."""
+        if path not in self._cache:
+            self._cache[path] = self._read(path)
+        lines, status, note = self._cache[path]
+        return lines, status or "ok", note
+
+    def _read(self, path: str) -> tuple[tuple[str, ...] | None, str | None, str | None]:
+        if self.listed is not None and path not in self.listed:
+            return None, "missing", f"{path} is not among the inputs listed in summary.json"
+        target = Path(path) if Path(path).is_absolute() else self.root / path
+        try:
+            expected = self.hashes.get(path)
+            if isinstance(expected, str) and sha256_file(target) != expected:
+                return None, "changed", f"input file {path} changed since the run (its SHA-256 differs)"
+            decoded = read_text_as_ingest(target, self.max_line_chars)
+        except FileNotFoundError:
+            return None, "missing", (f"input file {path} was not found under {self.root}; rebuild the report from "
+                                     "the folder the run started in, or pass inputs_root (dedup report --inputs-root)")
+        except OSError as err:
+            return None, "unreadable", f"input file {path} cannot be read: {err.strerror or err}"
+        if isinstance(decoded, str):
+            return None, "unreadable", f"input file {path} cannot be decoded now: {decoded}"
+        text, encoding = decoded
+        recorded = self.encodings.get(path)
+        if isinstance(recorded, str) and recorded != encoding:
+            return None, "changed", (f"input file {path} changed since the run: it decodes as {encoding}, "
+                                     f"the run read it as {recorded}")
+        return split_lines(text), None, None
+
+    def page_lines(self, path: str, record: int | None) -> tuple[tuple[str, ...] | None, str, str | None]:
+        """(lines, status, note) of a page: the whole file, or the text field of JSONL record ``record``."""
+        lines, status, note = self.file_lines(path)
+        if lines is None or record is None:
+            return lines, status, note
+        if record > len(lines):
+            return None, "changed", f"{path} changed since the run: it has {len(lines)} lines, record {record} is gone"
+        try:
+            obj = json.loads(lines[record - 1])
+        except json.JSONDecodeError as err:
+            return None, "changed", f"{path}:{record} changed since the run: not valid JSON now ({err.msg})"
+        body = next((obj[k] for k in self.text_keys if k in obj), None) if isinstance(obj, dict) else None
+        if not isinstance(body, str):
+            return None, "changed", f"{path}:{record} changed since the run: no text in keys {list(self.text_keys)}"
+        return split_lines(body), "ok", None
+
+
+def read_text_as_ingest(path: Path, max_line_chars: int | None) -> tuple[str, str] | str:
+    """(text, encoding) of an input file decoded exactly as ingest decodes it, or why it cannot be decoded.
+
+    Uses ingest's own reader (lines capped at ``ingest.max_line_chars``) and decoder, so line numbers match.
+    """
+    from .. import ingest
+
+    capped = getattr(ingest, "read_capped", None)
+    data = capped(path, max_line_chars)[0] if capped is not None and max_line_chars else path.read_bytes()
+    decoded = ingest.decode_bytes(data)
+    if isinstance(decoded, Skipped):
+        return decoded.reason
+    return decoded[0], decoded[1]
+
+
+def load_pages(outputs: Outputs, root: Path) -> list[PageSource]:
+    """Every page that has blocks, in input order, with its lines re-read and checked against the run."""
+    by_page: dict[PageKey, list[dict[str, Any]]] = defaultdict(list)
+    for row in outputs.blocks:
+        by_page[_page_key(row)].append(row)
+    for row in outputs.occurrences:
+        by_page.setdefault(_page_key(row), [])
+    reader = InputReader(root, outputs.summary)
+    corpus_text = {row["cluster_id"]: row.get("text") for row in outputs.corpus}
+    canon: dict[PageKey, list[dict[str, Any]]] = defaultdict(list)
+    for row in outputs.occurrences:
+        if row.get("canonical"):
+            canon[_page_key(row)].append(row)
+    pages = []
+    for index, key in enumerate(sorted(by_page, key=_sort_key)):
+        blocks = sorted(by_page[key], key=lambda r: (r["start_line"], r["end_line"]))
+        page = PageSource(index, key[0], key[1], blocks)
+        lines, page.status, page.note = reader.page_lines(key[0], key[1])
+        if lines is not None:
+            problem = check_page(lines, blocks) or _check_canonical(lines, blocks, canon[key], corpus_text)
+            if problem:
+                page.status, page.note = "changed", f"{page.where} changed since the run: {problem}"
+            else:
+                page.lines = lines
+        pages.append(page)
+    return pages
+
+
+def check_page(lines: Sequence[str], blocks: list[dict[str, Any]]) -> str | None:
+    """Why ``lines`` are not the page the run saw (blocks cover exactly its non-blank lines), or None."""
+    covered: set[int] = set()
+    for row in blocks:
+        if row["end_line"] > len(lines):
+            return f"it has {len(lines)} lines, the run saw a block at lines {row['start_line']}-{row['end_line']}"
+        covered.update(range(row["start_line"], row["end_line"] + 1))
+    for number, line in enumerate(lines, start=1):
+        if bool(line.strip()) != (number in covered):
+            state = "blank" if not line.strip() else "not blank"
+            return f"line {number} is {state} now, unlike when the run read it"
+    return None
+
+
+def _check_canonical(lines: Sequence[str], blocks: list[dict[str, Any]], canonical: list[dict[str, Any]],
+                     corpus_text: dict[str, Any]) -> str | None:
+    """Each paragraph of a canonical copy's corpus text must still be one of its content blocks on this page."""
+    for occ in canonical:
+        text = corpus_text.get(occ["cluster_id"])
+        if not isinstance(text, str) or not text.strip():
+            continue
+        have = {_norm(t) for t in occurrence_paragraphs(lines, blocks, occ["occurrence_id"])}
+        for paragraph in text.split("\n\n"):
+            if paragraph.strip() and _norm(paragraph) not in have:
+                return (f"the text of article {occ['occurrence_id']} (lines {occ['start_line']}-{occ['end_line']}) "
+                        "differs from corpus.jsonl")
+    return None
+
+
+def _norm(text: str) -> str:
+    """Whitespace-normalised text for comparisons."""
+    return " ".join(text.split())
+
+
+def block_text(lines: Sequence[str], row: dict[str, Any]) -> str:
+    """A block's text reflowed to one line, as the pipeline joins it."""
+    return " ".join(line.strip() for line in lines[row["start_line"] - 1:row["end_line"]])
+
+
+def occurrence_paragraphs(lines: Sequence[str], blocks: Iterable[dict[str, Any]], occurrence_id: str) -> list[str]:
+    """The cleaned paragraphs of one occurrence: its content blocks that are not its headline."""
+    return [block_text(lines, row) for row in blocks
+            if row.get("occurrence_id") == occurrence_id and row["label"] == "content" and row.get("kind") != "title"]
