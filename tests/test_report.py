@@ -324,3 +324,21 @@ def test_word_diff_marks_edits_and_elides_long_equal_runs() -> None:
     tags = [s[0] for s in segs]
     assert tags == ["=", "~", "=", "-", "=", "+"]
     assert segs[2] == ["=", "w11 w12 w13 w14 w15", 29, "w45 w46 w47 w48 w49"]
+
+
+def test_pages_from_format_readers_are_omitted_not_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTML and feed pages are not re-extracted by the report: their view says so, and never claims a change."""
+    fixtures = Path(__file__).parent / "fixtures" / "formats"
+    monkeypatch.chdir(fixtures)
+    run([Path("tagpage_html"), Path("feeds/harbor.rss"), Path("tagpage_txt")], tmp_path / "out", Config())
+    data = json.loads(island((tmp_path / "out" / "report.html").read_text(encoding="utf-8")))
+    cols = {c: i for i, c in enumerate(data["cols"]["pages"])}
+    path_col = data["cols"]["sources"].index("path")
+    status: dict[str, set[tuple[str, bool]]] = {}
+    for p in data["pages"]:
+        path = data["sources"][p[cols["source"]]][path_col]
+        status.setdefault(Path(path).suffix, set()).add((p[cols["status"]], p[cols["lines"]] is None))
+    assert status[".html"] == {("omitted", True)} and status[".rss"] == {("omitted", True)}
+    assert status[".txt"] == {("ok", False)}
+    notes = [p[cols["note"]] for p in data["pages"] if p[cols["status"]] == "omitted"]
+    assert all("original file" in n and "changed" not in n for n in notes)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .. import formats
 from ..ingest import split_lines
 from ..jsonio import sha256_file
 from ..records import Skipped
@@ -103,7 +104,16 @@ class InputReader:
         return split_lines(text), None, None
 
     def page_lines(self, path: str, record: int | None) -> tuple[tuple[str, ...] | None, str, str | None]:
-        """(lines, status, note) of a page: the whole file, or the text field of JSONL record ``record``."""
+        """(lines, status, note) of a page: the whole file, or the text field of JSONL record ``record``.
+
+        Pages that a format reader extracted (HTML, feeds, WARC, tables) are not re-extracted here: their view is
+        marked omitted with a note saying where their lines are, never reported as changed.
+        """
+        if formats.reader_for(Path(path)) is not None:
+            where = path if record is None else f"{path} (record {record})"
+            return None, "omitted", (f"{where}: text extracted by the {Path(path).suffix or 'format'} reader; the "
+                                     "page view shows text and JSONL inputs only. Block line numbers are lines of "
+                                     "the original file")
         lines, status, note = self.file_lines(path)
         if lines is None or record is None:
             return lines, status, note
