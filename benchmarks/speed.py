@@ -257,13 +257,14 @@ class Measured:
     stderr: str = ""
 
 
-def measure(cmd: Sequence[str], timeout: float) -> Measured:
+def measure(cmd: Sequence[str], timeout: float, *, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> Measured:
     """Run ``cmd`` (under ``/usr/bin/time -v`` when present) in its own process group, with a timeout."""
     use_time = Path("/usr/bin/time").exists()
     full = ["/usr/bin/time", "-v", *cmd] if use_time else list(cmd)
     start = time.perf_counter()
     proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, cwd=cwd, env=env)
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
