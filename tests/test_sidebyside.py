@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import sidebyside
-from benchmarks.sidebyside import Run, build_articles, naive_clusters, table_row, write_articles
+from benchmarks.sidebyside import build_articles, naive_clusters, table_row, write_articles
 from benchmarks.sidebyside_score import mixed_examples, score_labels
 from dedup.evaluate import GoldError
 
