@@ -13,7 +13,7 @@ never see them. Each tool then runs in its own subprocess under ``/usr/bin/time 
       permutations, its sample threshold 0.7, its false-positive check on, 1 process), when ``--text-dedup DIR``
       is given; its clusters.pickle maps row index to cluster, and rows not in it are singletons;
   (c) the naive datasketch way: ``MinHash.update`` once per word 5-gram, ``MinHashLSH`` query then insert, and
-      union-find over every candidate, with no verification (``python -m benchmarks.sidebyside naive``).
+      union-find over every candidate, with no verification (``python -m benchmarks.naive_minhash``).
 
 Each tool's labels are scored against the true stories: ARI, pairwise precision/recall/F1, cluster count and
 unrelated-story merges. The markdown it prints names the commands, the load average and text-dedup's commit.
@@ -29,6 +29,7 @@ import json
 import os
 import pickle
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,7 @@ from typing import Sequence
 
 from benchmarks.baseline import read_documents
 from benchmarks.sidebyside_score import Scores, mixed_examples, score_labels
-from benchmarks.speed import measure, shingle_bytes, show
+from benchmarks.speed import measure, show
 from benchmarks.synth import CorpusMissingError, generate
 from dedup.evaluate import GoldError, load_gold
 from dedup.jsonio import json_objects
@@ -66,11 +67,12 @@ class Article:
 
 @dataclass
 class Run:
-    """One tool on the JSONL: wall seconds, peak RSS MB, one cluster label per record, or why there are none."""
+    """One tool on the JSONL: wall and CPU seconds, peak RSS MB, one cluster label per record, or why not."""
 
     name: str
     command: str = ""
     wall: float | None = None
+    cpu: float | None = None
     peak_mb: float | None = None
     labels: list[str] | None = None
     error: str | None = None
@@ -129,7 +131,10 @@ def timed(run: Run, cmd: list[str], timeout: float, *, cwd: Path, env: dict[str,
     """Run ``cmd`` measured; fill wall, peak RSS, load and command into ``run``; False (with the error) on failure."""
     run.command = show(cmd)
     run.load = loadavg()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = measure(cmd, timeout, cwd=cwd, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     run.wall, run.peak_mb, run.stderr = m.wall, m.peak_mb, m.stderr
     if m.timed_out:
         run.error = f"failed: timeout after {timeout:.0f} s"
@@ -258,38 +263,11 @@ def git_commit(src: Path) -> str:
 def run_naive(jsonl: Path, out: Path, threshold: float, timeout: float) -> Run:
     """(c) the naive datasketch way, in a subprocess so that its time and memory are its own."""
     run = Run("naive datasketch")
-    cmd = [sys.executable, "-m", "benchmarks.sidebyside", "naive", str(jsonl), "--out", str(out),
-           "--threshold", str(threshold)]
+    cmd = [sys.executable, "-m", "benchmarks.naive_minhash", str(jsonl), "--out", str(out),
+           "--threshold", str(threshold), "--num-perm", str(NUM_PERM)]
     if timed(run, cmd, timeout, cwd=REPO):
         run.labels = [str(x) for x in json.loads(out.read_text(encoding="utf-8"))]
     return run
-
-
-def naive_clusters(texts: Sequence[str], threshold: float, num_perm: int = NUM_PERM) -> list[int]:
-    """Union-find root per text, every LSH candidate taken as a duplicate (no verification).
-
-    >>> naive_clusters(["a b c d e f", "a b c d e f", "x y z"], 0.7)
-    [0, 0, 2]
-    """
-    from datasketch import MinHash, MinHashLSH
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    parent = list(range(len(texts)))
-    for i, text in enumerate(texts):
-        m = MinHash(num_perm=num_perm, seed=1)
-        for shingle in shingle_bytes(text):
-            m.update(shingle)
-        for key in sorted(lsh.query(m)):
-            parent[_root(parent, i)] = _root(parent, int(key))
-        lsh.insert(str(i), m)
-    return [_root(parent, i) for i in range(len(texts))]
-
-
-def _root(parent: list[int], i: int) -> int:
-    """Union-find root with path halving."""
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
 
 
 # -------------------------------------------------------------------------------------------------- the report
@@ -300,9 +278,9 @@ def report(runs: Sequence[Run], articles: Sequence[Article], hard_negatives: Seq
     """Markdown: header lines, the table, notes and errors, the commands with their load, and mixed clusters."""
     truth = [a.story for a in articles]
     ours = runs[0].wall if runs and runs[0].error is None else None
-    lines = [*header, "", "| tool | wall s | × ours | peak RSS MB | ARI | pair P | pair R | pair F1 | clusters "
-             "| unrelated-story pairs merged | mixed clusters | hard negatives merged |",
-             "|---|" + "---:|" * 11]
+    lines = [*header, "", "| tool | wall s | × ours | CPU s | peak RSS MB | ARI | pair P | pair R | pair F1 "
+             "| clusters | unrelated-story pairs merged | mixed clusters | hard negatives merged |",
+             "|---|" + "---:|" * 12]
     for run in runs:
         lines.append(table_row(run, truth, hard_negatives, ours))
     lines += ["", f"True: {len(articles):,} articles of {len(set(truth)):,} stories, "
@@ -322,14 +300,15 @@ def table_row(run: Run, truth: Sequence[str], hard_negatives: Sequence[tuple[str
     """One markdown row; ``n/a`` or ``failed`` cells when the tool did not produce labels."""
     wall = f"{run.wall:.1f}" if run.wall is not None else "-"
     ratio = f"{run.wall / ours:.2f}" if run.wall is not None and ours else "-"
+    cpu = f"{run.cpu:.1f}" if run.cpu is not None else "-"
     peak = f"{run.peak_mb:,.0f}" if run.peak_mb is not None else "-"
+    head = f"| {run.name} | {wall} | {ratio} | {cpu} | {peak} | "
     if run.labels is None:
-        reason = (run.error or "failed").split(":")[0]
-        return f"| {run.name} | {wall} | {ratio} | {peak} | " + " | ".join([reason] * 8) + " |"
+        return head + " | ".join([(run.error or "failed").split(":")[0]] * 8) + " |"
     s: Scores = score_labels(truth, run.labels, hard_negatives)
     cells = [f"{s.ari:.4f}", f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}", f"{s.clusters:,}",
              f"{s.unrelated_pairs:,}", f"{s.mixed_clusters:,}", f"{s.hard_negatives_merged}/{len(hard_negatives)}"]
-    return f"| {run.name} | {wall} | {ratio} | {peak} | " + " | ".join(cells) + " |"
+    return head + " | ".join(cells) + " |"
 
 
 # ----------------------------------------------------------------------------------------------------------- CLI
@@ -371,23 +350,9 @@ def compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
-def naive_main(argv: Sequence[str]) -> int:
-    """``naive JSONL --out FILE [--threshold T]``: write the naive datasketch labels as a JSON list."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.sidebyside naive")
-    parser.add_argument("jsonl", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--threshold", type=float, default=THRESHOLD)
-    args = parser.parse_args(argv)
-    texts = [str(record["text"]) for _, record in json_objects(args.jsonl, ValueError)]
-    args.out.write_text(json.dumps(naive_clusters(texts, args.threshold)), encoding="utf-8")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; see the module docstring."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["naive"]:
-        return naive_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sidebyside", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stories", type=int, default=1000, help="stories in the synthetic corpus (default 1000)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import sidebyside
-from benchmarks.sidebyside import build_articles, naive_clusters, table_row, write_articles
+from benchmarks.naive_minhash import naive_clusters
+from benchmarks.sidebyside import build_articles, table_row, write_articles
 from benchmarks.sidebyside_score import mixed_examples, score_labels
 from dedup.evaluate import GoldError
 
@@ -106,7 +107,7 @@ def test_text_dedup_not_given_is_na(tmp_path: Path) -> None:
     missing = sidebyside.text_dedup_problem(tmp_path / "nowhere", None)
     assert missing.startswith("n/a: ") and "nowhere/src/text_dedup/minhash.py not found" in missing
     row = table_row(run, ["a", "b", "c"], [], 1.0)
-    assert row == "| text-dedup MinHash | - | - | - | " + " | ".join(["n/a"] * 8) + " |"
+    assert row == "| text-dedup MinHash | - | - | - | - | " + " | ".join(["n/a"] * 8) + " |"
 
 
 def test_clusters_pickle_with_objects_is_refused(tmp_path: Path) -> None:
@@ -137,5 +138,5 @@ def test_end_to_end_without_text_dedup(corpus: Path, tmp_path: Path, capsys: pyt
     assert "- text-dedup MinHash: n/a: not given (pass --text-dedup DIR" in text
     for name in ("ours (`dedup run`)", "naive datasketch"):
         cells = rows[name].strip("| ").split(" | ")
-        assert float(cells[1]) > 0 and -1.0 <= float(cells[4]) <= 1.0, rows[name]
+        assert float(cells[1]) > 0 and float(cells[3]) > 0 and -1.0 <= float(cells[5]) <= 1.0, rows[name]
     assert "True: 3 articles of 2 stories, 1 hard-negative pairs." in text
