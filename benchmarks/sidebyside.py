@@ -127,12 +127,13 @@ def loadavg() -> str:
         return "unknown"
 
 
-def timed(run: Run, cmd: list[str], timeout: float, *, cwd: Path, env: dict[str, str] | None = None) -> bool:
-    """Run ``cmd`` measured; fill wall, peak RSS, load and command into ``run``; False (with the error) on failure."""
+def timed(run: Run, cmd: list[str], timeout: float, *, cwd: Path, env: dict[str, str] | None = None,
+          stdout: Path | None = None) -> bool:
+    """Run ``cmd`` measured; fill wall, CPU, peak RSS, load and command into ``run``; False (with why) on failure."""
     run.command = show(cmd)
     run.load = loadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    m = measure(cmd, timeout, cwd=cwd, env=env)
+    m = measure(cmd, timeout, cwd=cwd, env=env, stdout=stdout)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     run.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     run.wall, run.peak_mb, run.stderr = m.wall, m.peak_mb, m.stderr
@@ -228,14 +229,16 @@ def run_text_dedup(src: Path | None, python: str | None, jsonl: Path, work: Path
     (work / "config.toml").write_text(text_dedup_config(jsonl, work / "out", threshold), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(src / "src"), "HF_HOME": str(work / "hf"), "HF_DATASETS_OFFLINE": "1"}
     cmd = [python or sys.executable, "-m", "text_dedup.minhash"]
-    if timed(run, cmd, timeout, cwd=work, env=env):
+    log = work / "stdout.log"
+    if timed(run, cmd, timeout, cwd=work, env=env, stdout=log):
         try:
             parents = read_clusters(work / "out" / "clusters.pickle")
         except (OSError, ValueError, pickle.UnpicklingError) as err:
             run.error = f"failed: {err}"
         else:
             run.labels = [f"td-{parents.get(i, i)}" for i in range(n)]
-    stages = ", ".join(f"{name} {sec} s" for name, sec in TD_STAGE.findall(run.stderr))
+    logged = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    stages = ", ".join(f"{name} {sec} s" for name, sec in TD_STAGE.findall(logged + run.stderr))
     run.note = f"commit {git_commit(src)}" + (f"; its own timer: {stages}" if stages else "")
     return run
 
