@@ -5,7 +5,8 @@ an existing gold file with ``--truth``) and builds ``articles.jsonl`` from its t
 record per true article occurrence, in gold order, whose text is the occurrence's lines of its page. That range
 holds the headline, the paragraphs and the disclaimer, promo, link or filed-from lines the page attaches to the
 article, so syndicated copies arrive wrapped in shared boilerplate. The true story labels stay in memory; the tools
-never see them. Each tool then runs in its own subprocess under ``/usr/bin/time -v`` (wall seconds, peak RSS):
+never see them. Each tool then runs in its own subprocess under ``/usr/bin/time -v`` (wall and CPU seconds,
+peak RSS):
 
   (a) ours: ``python -m dedup run articles.jsonl --out DIR --no-report --quiet``; each record is one page, and a
       record takes the cluster of its longest occurrence in occurrences.jsonl;
@@ -93,8 +94,8 @@ def build_articles(truth: Path) -> list[Article]:
     gold = load_gold(truth)
     pages: dict[str, dict[int | None, tuple[str, ...]]] = {}
     articles = []
-    key = lambda o: (o.path, o.record or 0, o.start_line)  # noqa: E731
-    for number, occ in enumerate(sorted(gold.occurrences, key=key), start=1):
+    ordered = sorted(gold.occurrences, key=lambda o: (o.path, o.record or 0, o.start_line))
+    for number, occ in enumerate(ordered, start=1):
         if occ.path not in pages:
             path = Path(occ.path) if Path(occ.path).is_absolute() else gold.base_dir / occ.path
             pages[occ.path] = {d.record: d.lines for d in read_documents(path)}
