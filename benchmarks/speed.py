@@ -37,7 +37,7 @@ import zlib
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TextIO
 
 import numpy as np
 
@@ -257,13 +257,22 @@ class Measured:
     stderr: str = ""
 
 
-def measure(cmd: Sequence[str], timeout: float) -> Measured:
-    """Run ``cmd`` (under ``/usr/bin/time -v`` when present) in its own process group, with a timeout."""
+def measure(cmd: Sequence[str], timeout: float, *, cwd: Path | None = None, env: dict[str, str] | None = None,
+            stdout: Path | None = None) -> Measured:
+    """Run ``cmd`` (under ``/usr/bin/time -v`` when present) in its own process group, with a timeout; its
+    standard output goes to the file ``stdout``, or nowhere."""
     use_time = Path("/usr/bin/time").exists()
     full = ["/usr/bin/time", "-v", *cmd] if use_time else list(cmd)
+    with open(stdout or os.devnull, "w", encoding="utf-8") as out:
+        return _measure(full, use_time, timeout, cwd, env, out)
+
+
+def _measure(full: list[str], use_time: bool, timeout: float, cwd: Path | None, env: dict[str, str] | None,
+             out: TextIO) -> Measured:
+    """``measure`` with the command line built and standard output opened."""
     start = time.perf_counter()
-    proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(full, stdout=out, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, cwd=cwd, env=env)
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
