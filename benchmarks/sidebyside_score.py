@@ -1,6 +1,6 @@
 """Scores for benchmarks/sidebyside.py: one predicted label per article against its true story.
 
-The pair counts and the ARI are dedup/evaluate.py's (exact integers, Hubert-Arabie ARI); this module adds what a
+The pair counts and the ARI are dedup/evaluate/'s (exact integers, Hubert-Arabie ARI); this module adds what a
 label-per-article comparison needs on top: unrelated-story merges, mixed clusters, hard negatives merged, and the
 shared lines that glue the largest mixed clusters together.
 
