@@ -4,12 +4,14 @@ Templated paragraphs ("Shares of {SLOT_1} rose {SLOT_2} to {SLOT_3}", "{SLOT_1} 
 comment") are found by proposing pairs of short blocks with datasketch LSH over their word sets and verifying them
 with rapidfuzz's word-level alignment (``Levenshtein`` on strings of one character per word): the aligned equal
 runs are the fixed words, the rest are slots, so a slot of one word and a slot of three words still give one
-template. Each block is aligned only with its nearest neighbours in each LSH bucket (``ALIGN_WINDOW`` places,
-with the bucket listed by first words and by last words), so the work grows linearly with the corpus even when
-common words fill a bucket; most pairs are settled by bounds that rapidfuzz computes in C++ (the fixed words are
-at most the longest common subsequence and at least the longer length minus the edit distance). A block
-is labelled ``template`` when the fixed words cover most of it, it is a one-liner (``template_max_words``: long
-templated paragraphs, such as filing notices, report facts) and different stories share the template.
+template. A block is labelled ``template`` when the fixed words cover most of it, it is a one-liner
+(``template_max_words``: long templated paragraphs, such as filing notices, report facts) and different stories
+share the template.
+
+Common words fill LSH buckets of one-liners, so each block is aligned only with the blocks at most
+``ALIGN_WINDOW`` places from it in each bucket, listed by first words and by last words: the work grows linearly
+with the corpus. Most pairs are settled by bounds that rapidfuzz computes in C++ (the fixed words are at most the
+longest common subsequence and at least the longer length minus the edit distance).
 
 A paragraph that only opens with a stock phrase ("In the coming weeks and months, ...") and then carries the
 story's own content stays content; the phrase is reported as a ``stock-opening`` with its support.
