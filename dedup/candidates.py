@@ -73,3 +73,31 @@ def candidate_pairs(signatures: dict[int, np.ndarray], leads: dict[int, np.ndarr
     """Sorted union of whole-content and lead candidates."""
     pairs = lsh_pairs(signatures, fp, config.lsh_threshold) | lsh_pairs(leads, fp, config.lead_lsh_threshold)
     return sorted(pairs)
+
+
+def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows: int,
+                    window: int) -> np.ndarray:
+    """Sorted (k, 2) array of rows (i, j), i < j, that share a band bucket and lie within ``window`` places of
+    each other when the bucket is listed in one of ``orders`` (a rank per row).
+
+    A bounded subset of ``band_pairs``: each row meets at most ``2 * window`` others per band and order, so the
+    count grows linearly with the rows however large a bucket gets, and a bucket of at most ``window + 1`` rows
+    gives all its pairs.
+
+        >>> band_neighbours(np.array([[1, 2], [1, 2], [3, 4]]), [np.arange(3)], bands=1, rows=2, window=8)
+        array([[0, 1]])
+    """
+    n = len(sigs)
+    found = [np.empty(0, dtype=np.int64)]
+    for band in range(bands):
+        columns = sigs[:, band * rows:(band + 1) * rows].T
+        for rank in orders:
+            order = np.lexsort((rank, *columns[::-1]))
+            listed = columns[:, order]
+            for k in range(1, min(window, n - 1) + 1):
+                same = (listed[:, k:] == listed[:, :-k]).all(axis=0)
+                a, b = order[:-k][same], order[k:][same]
+                found.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+    codes = np.sort(np.concatenate(found))
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+    return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), dtype=np.int64)

@@ -2,10 +2,16 @@
 
 Templated paragraphs ("Shares of {SLOT_1} rose {SLOT_2} to {SLOT_3}", "{SLOT_1} has contacted {SLOT_2} for
 comment") are found by proposing pairs of short blocks with datasketch LSH over their word sets and verifying them
-with rapidfuzz's word-level alignment (``Levenshtein.opcodes`` on token lists): the aligned equal runs are the
-fixed words, the rest are slots, so a slot of one word and a slot of three words still give one template. A block
-is labelled ``template`` when the fixed words cover most of it, it is a one-liner (``template_max_words``: long
-templated paragraphs, such as filing notices, report facts) and different stories share the template.
+with rapidfuzz's word-level alignment (``Levenshtein`` on strings of one character per word): the aligned equal
+runs are the fixed words, the rest are slots, so a slot of one word and a slot of three words still give one
+template. A block is labelled ``template`` when the fixed words cover most of it, it is a one-liner
+(``template_max_words``: long templated paragraphs, such as filing notices, report facts) and different stories
+share the template.
+
+Common words fill LSH buckets of one-liners, so each block is aligned only with the blocks at most
+``ALIGN_WINDOW`` places from it in each bucket, listed by first words and by last words: the work grows linearly
+with the corpus. Most pairs are settled by bounds that rapidfuzz computes in C++ (the fixed words are at most the
+longest common subsequence and at least the longer length minus the edit distance).
 
 A paragraph that only opens with a stock phrase ("In the coming weeks and months, ...") and then carries the
 story's own content stays content; the phrase is reported as a ``stock-opening`` with its support.
@@ -17,11 +23,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rapidfuzz.distance import Levenshtein
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import LCSseq, Levenshtein
 
-from .candidates import lsh_pairs
+from .candidates import band_neighbours, band_params
 from .config import BoilerplateConfig
 from .fingerprint import Fingerprinter, shingle_hashes
 from .normalize import tokens
@@ -33,7 +42,12 @@ MIN_FIXED = 3
 OPENING_TOKENS = 6
 MIN_PARAGRAPH_TOKENS = 12
 ALIGN_SAMPLE = 40
+ALIGN_WINDOW = 8
 MAX_SLOT_TOKENS = 6
+SURROGATES = range(0xD800, 0xE000)
+MAX_CODED_WORDS = 0x110000 - len(SURROGATES)
+
+Code = Sequence[Hashable]
 
 
 @dataclass
@@ -50,7 +64,18 @@ class Template:
     labelled: set[int] = field(default_factory=set)
 
 
-def _aligned_fixed(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+def _codes(seqs: list[tuple[str, ...]]) -> list[Code]:
+    """Each token sequence with one character per distinct word (in sorted word order), which rapidfuzz compares
+    fastest; word ids instead when there are more distinct words than characters."""
+    vocab = sorted({w for q in seqs for w in q})
+    if len(vocab) > MAX_CODED_WORDS:
+        ids = {w: i for i, w in enumerate(vocab)}
+        return [[ids[w] for w in q] for q in seqs]
+    chars = {w: chr(i + len(SURROGATES) if i >= SURROGATES.start else i) for i, w in enumerate(vocab)}
+    return ["".join(chars[w] for w in q) for q in seqs]
+
+
+def _aligned_fixed(a: Code, b: Code) -> list[tuple[int, int]]:
     """(index in a, index in b) of every token in an equal run of the word alignment."""
     pairs = []
     for op in Levenshtein.opcodes(a, b):
@@ -59,12 +84,62 @@ def _aligned_fixed(a: list[str], b: list[str]) -> list[tuple[int, int]]:
     return pairs
 
 
-def _is_template_pair(a: list[str], b: list[str], coverage: float) -> bool:
-    """Two different token lists sharing enough fixed words, in order, to be one template."""
-    if a == b:
-        return False
-    fixed = len(_aligned_fixed(a, b))
-    return fixed >= MIN_FIXED and fixed >= coverage * max(len(a), len(b))
+def _fixed_count(a: Code, b: Code) -> int:
+    """len(_aligned_fixed(a, b)): the tokens of a that the alignment neither deletes nor replaces."""
+    return len(a) - sum(1 for op in Levenshtein.editops(a, b) if op.tag != "insert")
+
+
+def _scores(scorer: Callable[..., float], codes: list[Code], pairs: np.ndarray) -> np.ndarray:
+    """``scorer`` of each pair of sequences, computed in C++."""
+    firsts, seconds = [codes[i] for i in pairs[:, 0].tolist()], [codes[j] for j in pairs[:, 1].tolist()]
+    return process.cpdist(firsts, seconds, scorer=scorer, dtype=np.int32, workers=1)
+
+
+def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float) -> list[tuple[int, int]]:
+    """The candidate pairs whose alignment fixes at least ``MIN_FIXED`` tokens and ``coverage`` of the longer.
+
+    The fixed tokens are a common subsequence, so at most the shorter length and at most the LCS; an alignment of
+    d edits leaves at least (longer - d) tokens of the longer one in place. Only pairs between the bounds are
+    aligned in Python.
+    """
+    lengths = np.array([len(c) for c in codes], dtype=np.int64)
+    shorter = np.minimum(lengths[candidates[:, 0]], lengths[candidates[:, 1]])
+    longer = np.maximum(lengths[candidates[:, 0]], lengths[candidates[:, 1]])
+    need = np.maximum(MIN_FIXED, coverage * longer)
+    pairs, need, longer = candidates[shorter >= need], need[shorter >= need], longer[shorter >= need]
+    possible = _scores(LCSseq.similarity, codes, pairs) >= need
+    pairs, need, longer = pairs[possible], need[possible], longer[possible]
+    sure = (longer - _scores(Levenshtein.distance, codes, pairs)) >= need
+    return [(a, b) for (a, b), n, s in zip(pairs.tolist(), need.tolist(), sure.tolist())
+            if s or _fixed_count(codes[a], codes[b]) >= n]
+
+
+def _wordset_signatures(seqs: list[tuple[str, ...]], fp: Fingerprinter, chunk: int = 2048) -> np.ndarray:
+    """MinHash signature of each sequence's word set: per permutation, the minimum over its words' signatures."""
+    vocab = sorted({w for q in seqs for w in q})
+    ids = {w: i for i, w in enumerate(vocab)}
+    words = [fp.signature_of_hashes(h.reshape(1)) for h in shingle_hashes(vocab, 1)]
+    rows = np.stack(words + [fp.signature_of_hashes(np.empty(0, dtype=np.uint32))])  # last: padding, never least
+    sigs = np.empty((len(seqs), fp.num_perm), dtype=rows.dtype)
+    for start in range(0, len(seqs), chunk):
+        part = seqs[start:start + chunk]
+        lengths = np.array([len(q) for q in part])
+        grid = np.full((len(part), lengths.max()), len(vocab), dtype=np.int64)
+        grid[np.arange(lengths.max()) < lengths[:, None]] = [ids[w] for q in part for w in q]
+        sigs[start:start + len(part)] = rows[grid].min(axis=1)
+    return sigs
+
+
+def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter) -> np.ndarray:
+    """Pairs of sorted sequences near each other in an LSH bucket of their word sets, listed by first and last words."""
+    if not seqs:
+        return np.empty((0, 2), dtype=np.int64)
+    sigs = _wordset_signatures(seqs, fp)
+    by_end = sorted(range(len(seqs)), key=lambda i: seqs[i][::-1])
+    end_rank = np.empty(len(seqs), dtype=np.int64)
+    end_rank[by_end] = np.arange(len(seqs))
+    bands, rows = band_params(WORDSET_LSH_THRESHOLD, fp.num_perm)
+    return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW)
 
 
 def _union(pairs: list[tuple[int, int]]) -> list[list[int]]:
@@ -106,16 +181,17 @@ def _coverage(fixed: int, slot_values: list[str], length: int) -> float:
     return round(fixed / max(1, fixed + sum(min(n, 2) for n in sizes)), 4)
 
 
-def _build(seqs: list[tuple[str, ...]], blocks_of: dict[tuple[str, ...], list[int]]) -> Template:
+def _build(seqs: list[tuple[str, ...]], codes: list[Code], blocks_of: dict[tuple[str, ...], list[int]]) -> Template:
     """Template text, per-block coverage and slot values of one component of distinct token sequences."""
-    base = min(seqs, key=lambda q: (len(q), q))
+    first = min(range(len(seqs)), key=lambda i: (len(seqs[i]), seqs[i]))
+    base, base_code = seqs[first], codes[first]
     fixed = set(range(len(base)))
-    for seq in seqs[:ALIGN_SAMPLE]:
-        fixed &= set(dict(_aligned_fixed(list(base), list(seq))))
+    for code in codes[:ALIGN_SAMPLE]:
+        fixed &= set(dict(_aligned_fixed(base_code, code)))
     order = sorted(fixed)
     gaps: dict[tuple[str, ...], list[str]] = {}
-    for seq in seqs:
-        pairs = dict(_aligned_fixed(list(base), list(seq)))
+    for seq, code in zip(seqs, codes):
+        pairs = dict(_aligned_fixed(base_code, code))
         hits = [pairs[p] for p in order if p in pairs]
         gaps[seq] = _gaps(list(seq), hits) if len(hits) == len(order) else [" ".join(seq)]
     is_slot = [any(len(g) > i and g[i] for g in gaps.values()) for i in range(len(order) + 1)]
@@ -149,7 +225,9 @@ class TemplateMiner:
     def __init__(self, texts: dict[int, str], notes: list[BlockNote], fp: Fingerprinter,
                  config: BoilerplateConfig, excluded: set[int]) -> None:
         self.notes, self.config = notes, config
-        self.toks = {bid: tokens(text) for bid, text in sorted(texts.items())
+        of_text: dict[str, list[str]] = {}  # reprints repeat most blocks: tokenize each distinct text once
+        self.toks = {bid: of_text.get(text) or of_text.setdefault(text, tokens(text))
+                     for bid, text in sorted(texts.items())
                      if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
         self.shapes = self._shapes(fp)
         self.openings = self._openings()
@@ -161,10 +239,10 @@ class TemplateMiner:
             if MIN_TOKENS <= len(t) <= MAX_TOKENS:
                 blocks_of[tuple(t)].append(bid)
         seqs = sorted(blocks_of)
-        sigs = {i: fp.signature_of_hashes(shingle_hashes(list(q), 1)) for i, q in enumerate(seqs)}
-        pairs = [(a, b) for a, b in sorted(lsh_pairs(sigs, fp, WORDSET_LSH_THRESHOLD))
-                 if _is_template_pair(list(seqs[a]), list(seqs[b]), self.config.template_coverage)]
-        return [_build([seqs[i] for i in comp], blocks_of) for comp in _union(pairs)]
+        codes = _codes(seqs)
+        candidates = _candidates(seqs, fp)
+        pairs = _template_pairs(codes, candidates, self.config.template_coverage)
+        return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_of) for comp in _union(pairs)]
 
     def _openings(self) -> dict[tuple[str, ...], list[int]]:
         """Paragraphs by their first words (candidates for stock openings)."""

@@ -1,0 +1,139 @@
+"""Template mining: the bounded pair search against slow references, a template among many look-alikes in one
+LSH bucket, and results that depend on block text only (not on block ids, input order or hash seed)."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rapidfuzz.distance import Levenshtein
+
+from dedup import templates
+from dedup.candidates import band_neighbours, band_pairs, band_params
+from dedup.config import BoilerplateConfig
+from dedup.fingerprint import Fingerprinter
+from dedup.records import BlockNote
+from dedup.templates import TemplateMiner
+
+ROOT = Path(__file__).resolve().parent.parent
+FP = Fingerprinter(num_perm=128, seed=1, shingle_size=5)
+COMPANIES = ["acme", "globex corporation", "initech", "umbrella holdings group", "stark", "hooli"]
+FILLER_WORDS = ["alpha", "bravo", "delta", "echo", "golf", "hotel", "india", "kilo", "lima", "mike", "oscar",
+                "papa", "romeo", "sierra", "tango", "victor", "whiskey", "yankee", "zulu", "quebec"]
+
+
+def reference_fixed(a: list[str], b: list[str]) -> int:
+    """Equal tokens in the word alignment, counted from ``Levenshtein.opcodes`` on the token lists."""
+    return sum(op.src_end - op.src_start for op in Levenshtein.opcodes(a, b) if op.tag == "equal")
+
+
+def lookalike_corpus(fillers: int) -> list[str]:
+    """Twelve "shares of ... rose ..." lines (slots of one to three words) among one-liners with the same words in
+    another order, which share LSH buckets with them but do not align with them."""
+    rng = random.Random(7)
+    lines = [f"Shares of {COMPANIES[n % 6].title()} rose {rng.randint(1, 9)}{'.5' * (n % 2)} percent to "
+             f"{rng.randint(10, 99)} dollars." for n in range(12)]
+    lines += [f"Shares of {rng.choice(FILLER_WORDS)} to rose {rng.randint(100, 999)} dollars {rng.choice(FILLER_WORDS)}"
+              f" {rng.choice(FILLER_WORDS)}." for _ in range(fillers)]
+    return lines
+
+
+def edited_variants(rng: random.Random, bases: int, variants: int) -> list[tuple[str, ...]]:
+    """Distinct token sequences: random bases, each with variants that replace, drop or add up to 60 % of it."""
+    words = [f"v{n}" for n in range(40)]
+    seqs = set()
+    for _ in range(bases):
+        base = [rng.choice(words) for _ in range(rng.randint(4, 30))]
+        for _ in range(variants):
+            rate, variant = rng.uniform(0.0, 0.6), []
+            for word in base:
+                roll = rng.random()
+                variant += [] if roll < rate / 3 else [rng.choice(words)] if roll < rate * 2 / 3 else [word]
+                variant += [rng.choice(words)] if rate * 2 / 3 <= roll < rate else []
+            seqs.add(tuple(variant))
+    return sorted(q for q in seqs if len(q) >= templates.MIN_TOKENS)
+
+
+def mine(lines: list[str], ids: list[int] | None = None) -> list[templates.Template]:
+    """Templates of ``lines``, one line per article and story, block ``ids[i]`` holding line i."""
+    ids = ids if ids is not None else list(range(len(lines)))
+    texts = {bid: line for bid, line in zip(ids, lines)}
+    notes = [BlockNote(occurrence=bid) for bid in range(len(lines))]
+    miner = TemplateMiner(texts, notes, FP, BoilerplateConfig(), excluded=set())
+    return miner.for_clusters({bid: bid for bid in range(len(lines))})
+
+
+def by_text(found: list[templates.Template], lines: list[str], ids: list[int]) -> set[tuple]:
+    """Each template as (text, kind, its lines, sorted), for comparing runs whose block ids differ."""
+    line_of = dict(zip(ids, lines))
+    return {(t.text, t.kind, tuple(sorted(line_of[b] for b in t.blocks)),
+             tuple(sorted(line_of[b] for b in t.labelled))) for t in found}
+
+
+@pytest.mark.parametrize("coded", [True, False])
+def test_template_pairs_equal_the_alignment_rule_on_all_pairs(monkeypatch: pytest.MonkeyPatch, coded: bool) -> None:
+    """The bounds only skip alignments: the pairs kept are exactly those the full alignment accepts."""
+    if not coded:
+        monkeypatch.setattr(templates, "MAX_CODED_WORDS", 0)  # word ids instead of one character per word
+    seqs = edited_variants(random.Random(5), bases=16, variants=10)
+    everything = np.array([(a, b) for a in range(len(seqs)) for b in range(a + 1, len(seqs))], dtype=np.int64)
+    found = templates._template_pairs(templates._codes(seqs), everything, 0.5)
+    expected = []
+    for a, b in everything.tolist():
+        fixed = reference_fixed(list(seqs[a]), list(seqs[b]))
+        if fixed >= templates.MIN_FIXED and fixed >= 0.5 * max(len(seqs[a]), len(seqs[b])):
+            expected.append((a, b))
+    assert found == expected and 100 < len(found) < len(everything)
+
+
+def test_band_neighbours_are_band_pairs_within_the_window() -> None:
+    rng = np.random.default_rng(4)
+    sigs = rng.integers(0, 3, size=(300, 8), dtype=np.uint32)  # few values: large buckets
+    keys = np.arange(300, dtype=np.int64)
+    everything = band_pairs(keys, sigs, 4, 2)
+    assert {tuple(p) for p in band_neighbours(sigs, [keys], 4, 2, window=299).tolist()} == everything
+    some = band_neighbours(sigs, [keys, keys[::-1].copy()], 4, 2, window=3)
+    assert {tuple(p) for p in some.tolist()} < everything
+    assert some.tolist() == sorted(some.tolist()) and len(some) <= 300 * 4 * 2 * 3
+
+
+def test_a_template_is_found_among_lookalikes_in_a_large_bucket() -> None:
+    lines = lookalike_corpus(fillers=300)
+    seqs = sorted({tuple(templates.tokens(line)) for line in lines})
+    sigs = templates._wordset_signatures(seqs, FP)
+    bands, rows = band_params(templates.WORDSET_LSH_THRESHOLD, FP.num_perm)
+    shares = [i for i, q in enumerate(seqs) if q[:2] == ("shares", "of")]
+    largest = 0
+    for band in range(bands):
+        keys = [bytes(sigs[i, band * rows:(band + 1) * rows]) for i in range(len(seqs))]
+        largest = max(largest, max(sum(k == keys[i] for k in keys) for i in shares))
+    assert largest > 4 * templates.ALIGN_WINDOW  # the template's lines share a bucket with many look-alikes
+    found = [t for t in mine(lines) if t.text.startswith("shares of {SLOT_1} rose")]
+    assert len(found) == 1
+    assert found[0].text == "shares of {SLOT_1} rose {SLOT_2} percent to {SLOT_3} dollars"
+    assert found[0].blocks == list(range(12)) and found[0].labelled == set(range(12))
+    assert {found[0].slots[b]["SLOT_1"] for b in range(12)} == set(COMPANIES)
+
+
+def test_templates_depend_on_block_text_only() -> None:
+    lines = lookalike_corpus(fillers=120)
+    ids = list(range(len(lines)))
+    expected = by_text(mine(lines, ids), lines, ids)
+    shuffled = ids[:]
+    random.Random(9).shuffle(shuffled)
+    assert by_text(mine(lines, shuffled), lines, shuffled) == expected
+    assert any(text.startswith("shares of {SLOT_1} rose") for text, *_ in expected)
+
+
+def test_same_templates_across_hash_seeds() -> None:
+    script = ("import json, sys; sys.path[:0] = ['tests', '.']; import test_templates as t; "
+              "print(json.dumps([[x.template_id, x.text, x.blocks, sorted(x.coverage.items()), sorted(x.labelled)] "
+              "for x in t.mine(t.lookalike_corpus(120))]))")
+    outs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("0", "4242")]
+    assert outs[0] == outs[1] and json.loads(outs[0])
