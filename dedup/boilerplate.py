@@ -76,7 +76,7 @@ def story_headings(notes: list[BlockNote], texts: dict[int, str]) -> set[int]:
         nxt = bid + 1
         if (note.role == "body" and note.occurrence is not None and nxt < len(notes)
                 and notes[nxt].occurrence == note.occurrence and notes[nxt].role == "body"
-                and chrome.is_heading(texts.get(bid, "")) and len(chrome.words(texts.get(bid, ""))) <= 12):
+                and chrome.is_heading(texts.get(bid, "")) and chrome.word_count(texts.get(bid, "")) <= 12):
             found.add(bid)
     return found
 
@@ -92,7 +92,7 @@ def section_headings(notes: list[BlockNote], texts: dict[int, str], shared: set[
         nxt = bid + 1
         if (notes[bid].role == "body" and nxt < len(notes) and notes[nxt].occurrence == notes[bid].occurrence
                 and notes[bid].occurrence is not None and notes[nxt].role == "body" and nxt not in shared
-                and chrome.is_heading(texts.get(bid, "")) and len(chrome.words(texts.get(bid, ""))) <= 12):
+                and chrome.is_heading(texts.get(bid, "")) and chrome.word_count(texts.get(bid, "")) <= 12):
             kept.add(bid)
     return kept
 

@@ -11,6 +11,7 @@ lines, sign-up prompts, author self-descriptions, dates and bylines), never the 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORDS = re.compile(r"[\w'’]+")
 _TERMINAL = re.compile(r"[.!;,:]\s*$")
@@ -66,6 +67,12 @@ def words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
+@lru_cache(maxsize=1 << 14)
+def word_count(text: str) -> int:
+    """``len(words(text))``, remembered for recent texts (segmentation asks several times per block)."""
+    return len(_WORDS.findall(text))
+
+
 def strip_bullet(text: str) -> tuple[str, bool]:
     """Text without a leading bullet or list number, and whether there was one."""
     match = _BULLET.match(text)
@@ -86,18 +93,20 @@ def _mostly_upper(text: str) -> bool:
 def is_heading(text: str, max_words: int = 30) -> bool:
     """Short, not ending like a sentence, not starting in lower case: a headline or section heading."""
     body, _ = strip_bullet(text)
-    found = words(body)
-    if not found or len(found) > max_words or len(body) > 250:
+    if len(body) > 250:
+        return False
+    found = word_count(body)
+    if not found or found > max_words:
         return False
     if (_TERMINAL.search(body) and not (_ABBREVIATION_END.search(body) and _mostly_upper(body))) or body[0].islower():
         return False
-    return len(found) >= 1 and not is_rule(body)
+    return not is_rule(body)
 
 
 def heading_kind(text: str) -> str | None:
     """The chrome kind of a section heading such as "Related Articles", else None."""
     body, _ = strip_bullet(text)
-    if len(words(body)) > 8:
+    if word_count(body) > 8:
         return None
     for kind, pattern in _SECTION_RE:
         if pattern.match(body.strip()):
@@ -108,7 +117,7 @@ def heading_kind(text: str) -> str | None:
 def line_kind(text: str) -> str | None:
     """The chrome kind of a one-line piece of furniture ("Advertisement", "No comments yet" ...), else None."""
     body = text.strip()
-    if len(words(body)) > 25:
+    if word_count(body) > 25:
         return None
     if _AGO.match(body):
         return "related"
@@ -127,21 +136,22 @@ def is_nav_bar(text: str) -> bool:
     """A row of short links: "Home | World | Business", "« Older entries    Newer entries »"."""
     items = [i for i in _NAV_SPLIT.split(text.strip()) if i]
     separators = len(_NAV_SPLIT.findall(text.strip()))
-    return separators >= 2 and len(items) >= 2 and all(len(words(i)) <= 4 for i in items) and len(words(text)) <= 16
+    return (separators >= 2 and len(items) >= 2 and all(word_count(i) <= 4 for i in items)
+            and word_count(text) <= 16)
 
 
 def is_byline(text: str) -> bool:
     """A date and/or author line printed under a headline."""
     body = text.strip()
-    if len(words(body)) > 14:
+    if word_count(body) > 14:
         return False
-    return bool(_BYLINE.match(body) or (_DATE.search(body) and len(words(body)) <= 10))
+    return bool(_BYLINE.match(body) or (_DATE.search(body) and word_count(body) <= 10))
 
 
 def is_bio(text: str) -> bool:
     """An author's self-description: "I am ... writer ...", "About the author", "... Follow me ..."."""
     body = text.strip()
-    if not 8 <= len(words(body)) <= 160:
+    if not 8 <= word_count(body) <= 160:
         return False
     if _BIO_START.match(body) and (_BIO_ROLE.search(body) or _BIO_FOLLOW.search(body)):
         return True

@@ -59,7 +59,7 @@ def text_features(text: str, config: SegmentConfig, gap: int = 1) -> Features:
     heading = chrome.is_heading(text, config.max_title_words)
     caps = heading and _all_caps(title)  # only headings' style is compared
     return Features(title, bullet, heading, chrome.chrome_kind(text), chrome.is_rule(text), chrome.is_byline(text),
-                    len(chrome.words(text)), gap, caps)
+                    chrome.word_count(text), gap, caps)
 
 
 def features_shard(items: Sequence[tuple[str, int]], config: SegmentConfig) -> list[Features]:
@@ -232,7 +232,7 @@ def _leading_start(lead: list[int], feats: list[Features], found: list[Features]
     heads = []
     for pos, bid in enumerate(lead[:-1]):
         f, nxt = feats[bid], feats[lead[pos + 1]]
-        if f.heading and not f.chrome and not f.rule and len(chrome.words(f.title)) >= 2 and (
+        if f.heading and not f.chrome and not f.rule and chrome.word_count(f.title) >= 2 and (
                 _is_body(nxt) or nxt.byline) and any(_is_body(feats[b]) for b in lead[pos + 1:]):
             heads.append(pos)
     styled = [p for p in heads if feats[lead[p]].caps == caps and feats[lead[p]].bullet == bullet]
@@ -246,7 +246,7 @@ def _leading_start(lead: list[int], feats: list[Features], found: list[Features]
 def _start_score(pos: int, ids: list[int], feats: list[Features], boundary: set[int], typical: int = 1) -> int:
     """Boundary evidence for the block at ``pos`` being an article's first block."""
     f = feats[ids[pos]]
-    if not f.heading or f.chrome or f.rule or f.byline or len(chrome.words(f.title)) < 2:
+    if not f.heading or f.chrome or f.rule or f.byline or chrome.word_count(f.title) < 2:
         return 0
     if pos > 0 and same_title(feats[ids[pos - 1]].title, f.title):
         return 0  # the headline printed again under itself
