@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .candidates import lsh_pairs
 from .config import BoilerplateConfig
@@ -45,17 +45,26 @@ def _char_hashes(text: str) -> np.ndarray:
     return np.unique(grams)
 
 
-def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig) -> list[tuple[int, int]]:
-    """Pairs of distinct keys (indices) that are near-identical wordings."""
+def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
+               workers: int = 1) -> list[tuple[int, int]]:
+    """Pairs of distinct keys (indices) that are near-identical wordings.
+
+    The candidate pairs' ratios are computed by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the scores,
+    and so the pairs, do not depend on the thread count.
+    """
     eligible = {i: k for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens}
     sigs = {i: fp.signature_of_hashes(_char_hashes(k)) for i, k in eligible.items()}
     cutoff = config.block_similarity * 100
-    return [(i, j) for i, j in sorted(lsh_pairs(sigs, fp, NEAR_LSH_THRESHOLD))
-            if fuzz.ratio(keys[i], keys[j], score_cutoff=cutoff) >= cutoff]
+    pairs = sorted(lsh_pairs(sigs, fp, NEAR_LSH_THRESHOLD))
+    if not pairs:
+        return []
+    scores = process.cpdist([keys[i] for i, _ in pairs], [keys[j] for _, j in pairs], scorer=fuzz.ratio,
+                            score_cutoff=cutoff, workers=workers)
+    return [pair for pair, score in zip(pairs, scores.tolist()) if score >= cutoff]
 
 
 def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateConfig,
-                 skeletons: list[str] | None = None) -> list[Group]:
+                 skeletons: list[str] | None = None, workers: int = 1) -> list[Group]:
     """Groups of two or more blocks (by block index) with the same or a near-identical wording.
 
     ``skeletons`` (by block index) are the blocks' skeleton keys when the caller has them already.
@@ -74,7 +83,7 @@ def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateCo
             i = parent[i]
         return i
 
-    for i, j in _near_keys(keys, fp, config):
+    for i, j in _near_keys(keys, fp, config, workers):
         ri, rj = find(i), find(j)
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)

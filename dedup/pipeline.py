@@ -164,7 +164,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     words = dict(zip(texts, map_shards(word_counts_shard, list(texts.values()), workers)))
     fp = _fingerprinter(config)
     with _timed(timings, "groups", progress):
-        groups = block_groups(texts, fp, config.boilerplate, skeletons)
+        groups = block_groups(texts, fp, config.boilerplate, skeletons, workers)
     del skeletons
     headings = boilerplate.story_headings(notes, texts)
     with _timed(timings, "templates", progress):
