@@ -1,18 +1,35 @@
-"""Oracle tests: LSH candidates + verify against brute-force all-pairs verification on generated corpora."""
+"""Oracle tests: fast code against a slow, obviously correct version.
+
+LSH candidates + verify against brute-force all-pairs verification on generated corpora; the fast
+``tokens``/``clean`` against the plain regex passes they replace.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pytest
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import SEEDS
 from dedup import Config, analyse
 from dedup.cluster import cluster
 from dedup.fingerprint import Fingerprinter, shingle_hashes
+from dedup.normalize import clean, tokens, word_string
 from dedup.verify import verify
 from synthetic import corpus_records, write_jsonl
+
+# Pieces that trigger or almost trigger each pass, and characters that NFKC or casefold change: fullwidth comma and
+# digits, small hyphen, ligature, sharp s, dotted I, final sigma, Arabic-Indic digits, a combining accent.
+PIECES = ["a", "z", "A", "Z", "ABCDEF", "G", "--", "-", ",", "1", "123", "1234", "[", "]", " ", "\u2013", "_", ".",
+          "\n", "\uff0c", "\uff11", "\ufe63", "\ufb01", "\u00df", "\u0130", "\u03c2", "\u0663", "\u0301", "\u00e9"]
+NOISY = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -77,3 +94,53 @@ def test_array_banding_equals_datasketch_minhashlsh(threshold: float) -> None:
         lsh.insert(k, mh)
     expected = {(k, o) for k, mh in sketches.items() for o in sorted(lsh.query(mh)) if o > k}
     assert expected and lsh_pairs(sigs, fp, threshold) == expected
+
+
+# ------------------------------------------------------------------------- tokens / clean against the plain passes
+
+_SLOW_TICKER = re.compile(r"(?<=[a-z])[A-Z]{1,6}--")
+_SLOW_CITATION = re.compile(r"\[\d{1,3}(?:[,\u2013-]\s*\d{1,3})*\]")
+_SLOW_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+
+
+def slow_clean(text: str) -> str:
+    """``clean`` as first written: NFKC and every regex pass, always, in order."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _SLOW_TICKER.sub("", text)
+    text = _SLOW_CITATION.sub("", text)
+    text = _SLOW_THOUSANDS.sub("", text)
+    return re.sub(r"\s+", " ", text.casefold()).strip()
+
+
+def slow_tokens(text: str) -> list[str]:
+    """``tokens`` as first written: the ``\\w+`` runs of ``slow_clean``."""
+    return re.findall(r"\w+", slow_clean(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(NOISY, ANY_TEXT))
+def test_tokens_and_clean_equal_the_plain_passes(text: str) -> None:
+    assert tokens(text) == slow_tokens(text)
+    assert clean(text) == slow_clean(text)
+    assert [w for w in word_string(text).split(" ") if w] == slow_tokens(text)  # words split by spaces alone
+
+
+@pytest.mark.parametrize("text", [
+    "Shares of NvidiaNVDA-- rose 1,000 [4] times.", "aBCDEFGH-- aBCDEFG-- aB---C-- ab--", "NVDA-- xY-- \u00e9X--",
+    "1,000,000 and 12,34 and 1,2345 and ,123 and 1,\u0663\u0663\u0663", "[1] [12, 3] [1\u20132] [1234] [a]",
+    "\uff11\uff0c\uff10\uff10\uff10 \ufb01ne Stra\u00dfe \u0130stanbul \u03a3\u039f\u03a3", "", "   ", "_ __ a_b",
+])
+def test_tokens_equal_the_plain_passes_on_known_cases(text: str) -> None:
+    assert tokens(text) == slow_tokens(text)
+    assert clean(text) == slow_clean(text)
+
+
+def test_tokens_equal_the_plain_passes_on_seeds_and_generated_text() -> None:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    texts += [r["text"] for seed in (1, 2) for r in corpus_records(seed, stories=10)[0]]
+    pieces = texts + [line for text in texts for line in text.splitlines()]
+    assert len(pieces) > 100
+    for text in pieces:
+        assert tokens(text) == slow_tokens(text)
+        assert clean(text) == slow_clean(text)
+        assert [w for w in word_string(text).split(" ") if w] == slow_tokens(text)
