@@ -7,9 +7,16 @@ permutations, each way of going from raw text to signatures:
 
   (a) datasketch ``MinHash.update`` once per shingle (default SHA-1 hash), (b) datasketch ``update_batch``,
   (c) datasketch ``MinHash.bulk`` with xxhash, (d) rensa, (e) a plain numpy reference (all shingles of a batch
-  hashed and permuted as arrays), (f) the floor: tokenize and hash every shingle, no MinHash, and (g) this project:
-  ``Fingerprinter(...).signature(tokens(text))``, with its hashing-only floor beside it. It also checks that (g)
-  equals ``datasketch.MinHash(num_perm=128, seed=1, hashfunc=int).update_batch(shingle_hashes)``.
+  hashed and permuted as arrays), (f) the floor: tokenize and hash every shingle, no MinHash, and this project:
+  (g) ``Fingerprinter.signature_of_text(text)`` per article, (g1) ``Fingerprinter.signature(tokens(text))`` per
+  article (the token lists the pipeline keeps), (g2) ``Fingerprinter.signatures_of_texts`` on batches of 256, and
+  (g0) its hashing-only floor (tokenize and hash every shingle of a batch, no MinHash). It also checks, on the first
+  20 articles, that (g), (g1) and (g2) equal ``datasketch.MinHash(num_perm=128, seed=1,
+  hashfunc=dedup.fingerprint.shingle_hash).update_batch(shingles(tokens(text), 5))``.
+
+Each row gives the best of ``--repeat`` rounds (every way runs once per round, in turn) as articles per wall-clock
+second and per second of this process's CPU time (on a busy machine the second is the steadier one), and its
+speed relative to the floor (f).
 
 Table 2 generates synthetic corpora with ``benchmarks.synth`` (``--stories N`` gives ~2.6 N articles; above the
 generator's story limit the corpus is built from several shards with seeds 1, 2, ...; stories repeat across shards)
@@ -174,7 +181,15 @@ def way_floor(texts: list[str]) -> None:
 
 
 def way_project(texts: list[str]) -> None:
-    """(g) this project: ``Fingerprinter.signature(tokens(text))`` per article."""
+    """(g) this project, per article: ``Fingerprinter.signature_of_text(text)``."""
+    from dedup.fingerprint import Fingerprinter
+    fp = Fingerprinter(num_perm=NUM_PERM, seed=SEED, shingle_size=SHINGLE)
+    for text in texts:
+        fp.signature_of_text(text)
+
+
+def way_project_tokens(texts: list[str]) -> None:
+    """(g1) this project, per article through the token list: ``Fingerprinter.signature(tokens(text))``."""
     from dedup.fingerprint import Fingerprinter
     from dedup.normalize import tokens
     fp = Fingerprinter(num_perm=NUM_PERM, seed=SEED, shingle_size=SHINGLE)
@@ -182,65 +197,101 @@ def way_project(texts: list[str]) -> None:
         fp.signature(tokens(text))
 
 
+def way_project_batch(texts: list[str]) -> None:
+    """(g2) this project, ``BATCH`` articles at a time: ``Fingerprinter.signatures_of_texts(texts)``."""
+    from dedup.fingerprint import Fingerprinter
+    fp = Fingerprinter(num_perm=NUM_PERM, seed=SEED, shingle_size=SHINGLE)
+    for start in range(0, len(texts), BATCH):
+        fp.signatures_of_texts(texts[start:start + BATCH])
+
+
 def way_project_floor(texts: list[str]) -> None:
-    """(g0) this project's tokenizer and shingle hashing only, no MinHash."""
-    from dedup.fingerprint import shingle_hashes
-    from dedup.normalize import tokens
-    for text in texts:
-        shingle_hashes(tokens(text), SHINGLE)
+    """(g0) this project's tokenizer and shingle hashing only, no MinHash, ``BATCH`` articles at a time."""
+    from dedup.fingerprint import batch_word_string_hashes
+    from dedup.normalize import word_string
+    for start in range(0, len(texts), BATCH):
+        batch_word_string_hashes([word_string(t) for t in texts[start:start + BATCH]], SHINGLE)
 
 
-def project_matches_datasketch(text: str) -> bool:
-    """Whether (g) equals ``MinHash(num_perm=128, seed=1, hashfunc=int).update_batch(shingle_hashes)``."""
+def project_matches_datasketch(texts: list[str]) -> bool:
+    """Whether (g), (g1) and (g2) equal datasketch's ``MinHash`` fed the shingles and the reference shingle hash."""
     from datasketch import MinHash
-    from dedup.fingerprint import Fingerprinter, shingle_hashes
+    from dedup.fingerprint import Fingerprinter, shingle_hash, shingles
     from dedup.normalize import tokens
-    words = tokens(text)
-    ours = Fingerprinter(num_perm=NUM_PERM, seed=SEED, shingle_size=SHINGLE).signature(words)
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int)
-    m.update_batch(shingle_hashes(words, SHINGLE))
-    return bool(np.array_equal(np.asarray(ours, dtype=np.uint64), np.asarray(m.hashvalues, dtype=np.uint64)))
+    fp = Fingerprinter(num_perm=NUM_PERM, seed=SEED, shingle_size=SHINGLE)
+    batch = fp.signatures_of_texts(texts)
+    for text, row in zip(texts, batch):
+        m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=shingle_hash)
+        m.update_batch(shingles(tokens(text), SHINGLE))
+        ours = [row, fp.signature_of_text(text), fp.signature(tokens(text))]
+        if not all(np.array_equal(sig, m.hashvalues) for sig in ours):
+            return False
+    return True
 
 
+FLOOR = "(f) floor: tokenize + hash every shingle, no MinHash"
 WAYS: list[tuple[str, Callable[[list[str]], None]]] = [
     ("(a) datasketch `MinHash.update` once per shingle", way_update),
     ("(b) datasketch `update_batch`", way_update_batch),
     ("(c) datasketch `MinHash.bulk` + xxhash", way_bulk_xxhash),
     ("(d) rensa `RMinHash`", way_rensa),
     ("(e) numpy reference, batch hashed + permuted as arrays", way_numpy),
-    ("(f) floor: tokenize + hash every shingle, no MinHash", way_floor),
-    ("(g) this project: `Fingerprinter.signature(tokens(text))`", way_project),
-    ("(g0) this project's floor: `shingle_hashes(tokens(text))`, no MinHash", way_project_floor),
+    (FLOOR, way_floor),
+    ("(g) this project, per article: `Fingerprinter.signature_of_text(text)`", way_project),
+    ("(g1) this project, per article: `Fingerprinter.signature(tokens(text))`", way_project_tokens),
+    (f"(g2) this project, {BATCH} at a time: `Fingerprinter.signatures_of_texts(texts)`", way_project_batch),
+    (f"(g0) this project's floor, {BATCH} at a time: `batch_word_string_hashes`, no MinHash", way_project_floor),
 ]
 
 
-def time_way(fn: Callable[[list[str]], None], texts: list[str], repeat: int) -> str:
-    """Best-of-``repeat`` articles per second for ``fn`` over ``texts`` (warmed first), or ``n/a``."""
-    try:
-        fn(texts[:8])
-    except ImportError as err:
-        return f"n/a ({err.name} not installed)"
-    best = math.inf
+def time_ways(texts: list[str], repeat: int) -> dict[str, tuple[float, float] | str]:
+    """Best-of-``repeat`` (wall, CPU) seconds of each way over ``texts``, or why it could not run.
+
+    The ways take turns within each round, so that a change in the machine's load during the run reaches every row
+    alike instead of whichever rows happened to run then.
+    """
+    results: dict[str, tuple[float, float] | str] = {}
+    for label, fn in WAYS:
+        try:
+            fn(texts[:8])  # warm up, and find the ways whose package is missing
+            results[label] = (math.inf, math.inf)
+        except ImportError as err:
+            results[label] = f"n/a ({err.name} not installed)"
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn(texts)
-        best = min(best, time.perf_counter() - start)
-    return f"{len(texts) / best:,.0f}"
+        for label, fn in WAYS:
+            best = results[label]
+            if isinstance(best, tuple):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                fn(texts)
+                wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+                results[label] = (min(best[0], wall), min(best[1], cpu))
+    return results
+
+
+def table_row(label: str, best: tuple[float, float] | str, floor: tuple[float, float] | str, n: int) -> str:
+    """One markdown row: articles per wall and per CPU second, and the speed relative to the floor (f)."""
+    if isinstance(best, str):
+        return f"| {label} | {best} | n/a | n/a |"
+    ratio = f"{floor[1] / best[1]:.2f}x" if isinstance(floor, tuple) else "n/a"
+    return f"| {label} | {n / best[0]:,.0f} | {n / best[1]:,.0f} | {ratio} |"
 
 
 def signature_table(n: int, words: int, repeat: int) -> str:
     """Markdown table of table 1, with the correctness check under it."""
     texts = build_articles(n, words)
     mean_words = sum(len(simple_words(t)) for t in texts) / len(texts)
-    rows = ["| way of computing MinHash signatures | articles/s |", "|---|---|"]
-    for label, fn in WAYS:
-        rows.append(f"| {label} | {time_way(fn, texts, repeat)} |")
-        print(rows[-1], file=sys.stderr, flush=True)
-    check = "OK" if project_matches_datasketch(texts[0]) else "MISMATCH"
+    before = load_note()
+    results = time_ways(texts, repeat)
+    rows = ["| way of computing MinHash signatures | articles/s | articles/CPU-s | vs (f), by CPU time |",
+            "|---|---|---|---|"]
+    rows += [table_row(label, results[label], results[FLOOR], n) for label, _ in WAYS]
+    check = "OK" if project_matches_datasketch(texts[:20]) else "MISMATCH"
     return "\n".join(rows + ["", f"{n} articles, {mean_words:.0f} words on average, word {SHINGLE}-grams, "
-                                 f"{NUM_PERM} permutations, 1 process, best of {repeat}.",
-                             f"(g) == datasketch MinHash(num_perm={NUM_PERM}, seed={SEED}, hashfunc=int)"
-                             f".update_batch(shingle_hashes): {check}"])
+                                 f"{NUM_PERM} permutations, 1 process, best of {repeat} rounds (the ways take "
+                                 f"turns in each round); {before} before, {load_note()} after.",
+                             f"(g), (g1), (g2) == datasketch MinHash(num_perm={NUM_PERM}, seed={SEED}, "
+                             f"hashfunc=shingle_hash).update_batch(shingles(tokens(text), {SHINGLE})) "
+                             f"on the first 20 articles: {check}"])
 
 
 # ---------------------------------------------------------------------------------------------------- end to end

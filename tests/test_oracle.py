@@ -1,18 +1,36 @@
-"""Oracle tests: LSH candidates + verify against brute-force all-pairs verification on generated corpora."""
+"""Oracle tests: fast code against a slow, obviously correct version.
+
+LSH candidates + verify against brute-force all-pairs verification on generated corpora; signatures against
+datasketch's own ``MinHash`` fed the reference shingle hash; the fast ``tokens``/``clean`` against the plain
+regex passes they replace.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pytest
 from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import SEEDS
 from dedup import Config, analyse
 from dedup.cluster import cluster
-from dedup.fingerprint import Fingerprinter, shingle_hashes
+from dedup.fingerprint import Fingerprinter, shingle_hash, shingle_hashes, shingles
+from dedup.normalize import clean, tokens, word_string
 from dedup.verify import verify
 from synthetic import corpus_records, write_jsonl
+
+# Pieces that trigger or almost trigger each pass, and characters that NFKC or casefold change: fullwidth comma and
+# digits, small hyphen, ligature, sharp s, dotted I, final sigma, Arabic-Indic digits, a combining accent.
+PIECES = ["a", "z", "A", "Z", "ABCDEF", "G", "--", "-", ",", "1", "123", "1234", "[", "]", " ", "\u2013", "_", ".",
+          "\n", "\uff0c", "\uff11", "\ufe63", "\ufb01", "\u00df", "\u0130", "\u03c2", "\u0663", "\u0301", "\u00e9"]
+NOISY = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -40,14 +58,65 @@ def test_lsh_plus_verify_equals_all_pairs(tmp_path: Path, seed: int) -> None:
     assert got == want
 
 
-def test_signatures_equal_datasketch_update_batch() -> None:
-    fp = Fingerprinter(num_perm=64, seed=7, shingle_size=3)
-    words = "one two three four five six seven eight nine ten".split()
-    hashes = shingle_hashes(words, 3)
-    reference = MinHash(num_perm=64, seed=7, hashfunc=int)
-    reference.update_batch([int(h) for h in hashes])
-    assert np.array_equal(fp.signature(words), reference.hashvalues)
-    assert fp.minhash(fp.signature(words)).jaccard(reference) == 1.0
+WORD = st.one_of(st.sampled_from(["the", "news", "1000", "é", "naïve", "日本", "x" * 20]),
+                 st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12))
+
+
+def _datasketch_signature(words: list[str], num_perm: int, seed: int, size: int) -> np.ndarray:
+    """datasketch's own MinHash of the shingles, hashed by the reference ``shingle_hash``."""
+    reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
+    reference.update_batch(shingles(words, size))
+    return reference.hashvalues
+
+
+@pytest.mark.parametrize(("num_perm", "seed", "size"), [(64, 7, 3), (128, 1, 5), (256, 42, 1)])
+def test_signatures_equal_datasketch_update_batch(num_perm: int, seed: int, size: int) -> None:
+    fp = Fingerprinter(num_perm=num_perm, seed=seed, shingle_size=size)
+    for text in [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))] + ["one two", ""]:
+        words = tokens(text)
+        expected = _datasketch_signature(words, num_perm, seed, size)
+        assert np.array_equal(fp.signature(words), expected)
+        reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
+        reference.update_batch(shingles(words, size))
+        assert fp.minhash(fp.signature(words)).jaccard(reference) == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(WORD, max_size=30), st.integers(min_value=1, max_value=10))
+def test_signature_of_any_words_equals_datasketch(words: list[str], size: int) -> None:
+    """Any words, also empty ones, ones with spaces, and lists shorter than a shingle."""
+    fp = Fingerprinter(num_perm=32, seed=3, shingle_size=size)
+    assert np.array_equal(fp.signature(words), _datasketch_signature(words, 32, 3, size))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(NOISY, ANY_TEXT), max_size=8), st.integers(min_value=1, max_value=6))
+def test_signatures_of_texts_equal_signature_of_tokens(texts: list[str], size: int) -> None:
+    fp = Fingerprinter(num_perm=32, seed=5, shingle_size=size)
+    batch = fp.signatures_of_texts(texts)
+    assert batch.shape == (len(texts), 32)
+    for i, text in enumerate(texts):
+        expected = _datasketch_signature(slow_tokens(text), 32, 5, size)
+        assert np.array_equal(batch[i], expected) and np.array_equal(fp.signature_of_text(text), expected)
+
+
+def test_signatures_of_seed_texts_equal_signature_of_tokens() -> None:
+    fp = Fingerprinter(num_perm=128, seed=1, shingle_size=5)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    texts += [line for text in texts for line in text.splitlines()]
+    expected = np.stack([fp.signature(tokens(t)) for t in texts])
+    assert np.array_equal(fp.signatures_of_texts(texts), expected)
+    assert np.array_equal(np.stack([fp.signature_of_text(t) for t in texts]), expected)
+    assert np.array_equal(fp.signatures([tokens(t) for t in texts]), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(WORD, max_size=12), max_size=12), st.integers(min_value=1, max_value=6))
+def test_batch_signatures_equal_one_at_a_time(docs: list[list[str]], size: int) -> None:
+    fp = Fingerprinter(num_perm=32, seed=5, shingle_size=size)
+    batch = fp.signatures(docs)
+    assert batch.shape == (len(docs), 32)
+    assert all(np.array_equal(batch[i], fp.signature(d)) for i, d in enumerate(docs))
 
 
 def test_shingles_of_short_text_are_one_shingle() -> None:
@@ -77,3 +146,53 @@ def test_array_banding_equals_datasketch_minhashlsh(threshold: float) -> None:
         lsh.insert(k, mh)
     expected = {(k, o) for k, mh in sketches.items() for o in sorted(lsh.query(mh)) if o > k}
     assert expected and lsh_pairs(sigs, fp, threshold) == expected
+
+
+# ------------------------------------------------------------------------- tokens / clean against the plain passes
+
+_SLOW_TICKER = re.compile(r"(?<=[a-z])[A-Z]{1,6}--")
+_SLOW_CITATION = re.compile(r"\[\d{1,3}(?:[,\u2013-]\s*\d{1,3})*\]")
+_SLOW_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+
+
+def slow_clean(text: str) -> str:
+    """``clean`` as first written: NFKC and every regex pass, always, in order."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _SLOW_TICKER.sub("", text)
+    text = _SLOW_CITATION.sub("", text)
+    text = _SLOW_THOUSANDS.sub("", text)
+    return re.sub(r"\s+", " ", text.casefold()).strip()
+
+
+def slow_tokens(text: str) -> list[str]:
+    """``tokens`` as first written: the ``\\w+`` runs of ``slow_clean``."""
+    return re.findall(r"\w+", slow_clean(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(NOISY, ANY_TEXT))
+def test_tokens_and_clean_equal_the_plain_passes(text: str) -> None:
+    assert tokens(text) == slow_tokens(text)
+    assert clean(text) == slow_clean(text)
+    assert [w for w in word_string(text).split(" ") if w] == slow_tokens(text)  # words split by spaces alone
+
+
+@pytest.mark.parametrize("text", [
+    "Shares of NvidiaNVDA-- rose 1,000 [4] times.", "aBCDEFGH-- aBCDEFG-- aB---C-- ab--", "NVDA-- xY-- \u00e9X--",
+    "1,000,000 and 12,34 and 1,2345 and ,123 and 1,\u0663\u0663\u0663", "[1] [12, 3] [1\u20132] [1234] [a]",
+    "\uff11\uff0c\uff10\uff10\uff10 \ufb01ne Stra\u00dfe \u0130stanbul \u03a3\u039f\u03a3", "", "   ", "_ __ a_b",
+])
+def test_tokens_equal_the_plain_passes_on_known_cases(text: str) -> None:
+    assert tokens(text) == slow_tokens(text)
+    assert clean(text) == slow_clean(text)
+
+
+def test_tokens_equal_the_plain_passes_on_seeds_and_generated_text() -> None:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    texts += [r["text"] for seed in (1, 2) for r in corpus_records(seed, stories=10)[0]]
+    pieces = texts + [line for text in texts for line in text.splitlines()]
+    assert len(pieces) > 100
+    for text in pieces:
+        assert tokens(text) == slow_tokens(text)
+        assert clean(text) == slow_clean(text)
+        assert [w for w in word_string(text).split(" ") if w] == slow_tokens(text)
