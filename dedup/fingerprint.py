@@ -186,6 +186,11 @@ def shingle_hashes(words: Sequence[str], size: int) -> np.ndarray:
     return _window_hashes(token_hashes(words), size)
 
 
+def spaced_shingle_hashes(spaced: str, size: int) -> np.ndarray:
+    """``shingle_hashes(spaced.split(), size)`` for a string of words and spaces only, without the word list."""
+    return _window_hashes(word_string_hashes(spaced), size) if spaced.strip() else np.empty(0, dtype=np.uint32)
+
+
 def batch_shingle_hashes(docs: Sequence[Sequence[str]], size: int) -> tuple[np.ndarray, np.ndarray]:
     """All documents' ``shingle_hashes`` concatenated, and how many belong to each document.
 

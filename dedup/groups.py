@@ -53,7 +53,10 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
     and so the pairs, do not depend on the thread count.
     """
     eligible = {i: k for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens}
-    sigs = {i: fp.signature_of_hashes(_char_hashes(k)) for i, k in eligible.items()}
+    grams = [_char_hashes(k) for k in eligible.values()]
+    rows = fp.signatures_of_hash_sets(np.concatenate(grams) if grams else np.empty(0, dtype=np.uint32),
+                                      np.array([g.size for g in grams], dtype=np.int64))
+    sigs = dict(zip(eligible, rows))
     cutoff = config.block_similarity * 100
     pairs = sorted(lsh_pairs(sigs, fp, NEAR_LSH_THRESHOLD))
     if not pairs:

@@ -28,10 +28,10 @@ from .blocks import split_blocks
 from .candidates import candidate_pairs
 from .cluster import cluster
 from .config import ClusterConfig, Config
-from .fingerprint import Fingerprinter
+from .fingerprint import Fingerprinter, shingle_hashes, spaced_shingle_hashes
 from .groups import Group, block_groups
 from .ingest import read_inputs
-from .normalize import skeleton, tokens
+from .normalize import skeleton, tokens, word_string
 from .parallel import default_workers, map_shards
 from .records import Block, BlockNote, Corpus
 from .segment import segment
@@ -251,13 +251,12 @@ def contents_shard(bodies: Sequence[tuple[str, ...]], shingle_size: int) -> list
 
 def content_of_texts(texts: Sequence[str], shingle_size: int = 5) -> Content:
     """An article's content from the texts of its body blocks (paragraphs: blocks holding any word)."""
-    words: list[str] = []
-    paragraphs = 0
-    for text in texts:
-        found = tokens(text)
-        words.extend(found)
-        paragraphs += bool(found)
-    return make_content(words, shingle_size, paragraphs)
+    parts = [" ".join(word_string(text).split()) for text in texts]
+    parts = [part for part in parts if part]
+    text = " ".join(parts)
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    return Content(text, digest, np.unique(spaced_shingle_hashes(text, shingle_size)), len(parts),
+                   text.count(" ") + 1 if text else 0)
 
 
 def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpus, excluded: set[int],
@@ -268,9 +267,7 @@ def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpu
 
 
 def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -> Content:
-    """Content record (text, digest, sorted unique shingle hashes) of a word list."""
-    from .fingerprint import shingle_hashes
-
+    """Content record (text, digest, sorted unique shingle hashes, word count) of a word list."""
     text = " ".join(words)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
     return Content(text, digest, np.unique(shingle_hashes(words, shingle_size)), paragraphs, len(words))
@@ -305,10 +302,13 @@ def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, conf
     for i, c in enumerate(contents):
         if c.size:
             first.setdefault(c.digest, i)
-    for digest, i in first.items():
-        if digest not in memo.signatures:
-            memo.signatures[digest] = fp.signature_of_hashes(contents[i].shingles)
-            memo.leads[digest] = fp.signature(contents[i].text.split(" ", lead_n)[:lead_n])
+    missing = [(digest, contents[i]) for digest, i in first.items() if digest not in memo.signatures]
+    if missing:
+        sigs = fp.signatures_of_hash_sets(np.concatenate([c.shingles for _, c in missing]),
+                                          np.array([c.size for _, c in missing], dtype=np.int64))
+        leads = fp.signatures([c.text.split(" ", lead_n)[:lead_n] for _, c in missing])
+        for n, (digest, _) in enumerate(missing):
+            memo.signatures[digest], memo.leads[digest] = sigs[n], leads[n]
     signatures = {i: memo.signatures[d] for d, i in first.items()}
     leads = {i: memo.leads[d] for d, i in first.items()}
     verdicts: dict[tuple[int, int], Verdict] = {}
