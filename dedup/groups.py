@@ -17,13 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .candidates import lsh_pairs
+from .candidates import band_neighbours, band_params
 from .config import BoilerplateConfig
 from .fingerprint import Fingerprinter
 from .normalize import skeleton
 
 CHAR_GRAM = 4
 NEAR_LSH_THRESHOLD = 0.4
+SIGNATURE_CHUNK = 4096
+NEAR_WINDOW = 8  # neighbours per key, band and order (all pairs in buckets of up to 9 keys)
 
 
 @dataclass(frozen=True)
@@ -45,22 +47,35 @@ def _char_hashes(text: str) -> np.ndarray:
     return np.unique(grams)
 
 
+def _gram_signatures(keys: list[str], fp: Fingerprinter) -> np.ndarray:
+    """Character-gram signatures of some keys, in one batch (a chunk at a time keeps the grams' memory small)."""
+    grams = [_char_hashes(k) for k in keys]
+    return fp.signatures_of_hash_sets(np.concatenate(grams), np.array([g.size for g in grams], dtype=np.int64))
+
+
 def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
                workers: int = 1) -> list[tuple[int, int]]:
-    """Pairs of distinct keys (indices) that are near-identical wordings.
+    """Pairs of distinct keys (indices into the sorted ``keys``) that are near-identical wordings.
 
-    The candidate pairs' ratios are computed by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the scores,
-    and so the pairs, do not depend on the thread count.
+    Candidates share a character-gram LSH bucket and lie within ``NEAR_WINDOW`` places of each other when the
+    bucket is listed alphabetically or by reversed text (``band_neighbours``): a bucket of common phrasing can
+    hold thousands of keys, and near-identical wordings sort next to each other by their start or their end.
+    Grouping is transitive, so a run of variants is still joined through its neighbours. Ratios are computed
+    by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the thread count.
     """
-    eligible = {i: k for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens}
-    grams = [_char_hashes(k) for k in eligible.values()]
-    rows = fp.signatures_of_hash_sets(np.concatenate(grams) if grams else np.empty(0, dtype=np.uint32),
-                                      np.array([g.size for g in grams], dtype=np.int64))
-    sigs = dict(zip(eligible, rows))
-    cutoff = config.block_similarity * 100
-    pairs = sorted(lsh_pairs(sigs, fp, NEAR_LSH_THRESHOLD))
+    eligible = [i for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens]
+    if len(eligible) < 2:
+        return []
+    sigs = np.concatenate([_gram_signatures([keys[i] for i in eligible[lo:lo + SIGNATURE_CHUNK]], fp)
+                           for lo in range(0, len(eligible), SIGNATURE_CHUNK)])
+    by_end = np.argsort(np.argsort(np.array([keys[i][::-1] for i in eligible], dtype=object), kind="stable"),
+                        kind="stable")
+    bands, rows = band_params(NEAR_LSH_THRESHOLD, fp.num_perm)
+    found = band_neighbours(sigs, [np.arange(len(eligible)), by_end], bands, rows, NEAR_WINDOW)
+    pairs = [(eligible[a], eligible[b]) for a, b in found.tolist()]
     if not pairs:
         return []
+    cutoff = config.block_similarity * 100
     scores = process.cpdist([keys[i] for i, _ in pairs], [keys[j] for _, j in pairs], scorer=fuzz.ratio,
                             score_cutoff=cutoff, workers=workers)
     return [pair for pair, score in zip(pairs, scores.tolist()) if score >= cutoff]
