@@ -47,8 +47,9 @@ def _char_hashes(text: str) -> np.ndarray:
     return np.unique(grams)
 
 
-def _gram_signatures(keys: list[str], fp: Fingerprinter) -> np.ndarray:
-    """Character-gram signatures of some keys, in one batch (a chunk at a time keeps the grams' memory small)."""
+def gram_signatures(keys: list[str], fp: Fingerprinter) -> np.ndarray:
+    """Character-gram signatures of skeleton keys, in one batch (callers pass a chunk at a time to keep the grams'
+    memory small)."""
     grams = [_char_hashes(k) for k in keys]
     return fp.signatures_of_hash_sets(np.concatenate(grams), np.array([g.size for g in grams], dtype=np.int64))
 
@@ -66,7 +67,7 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
     eligible = [i for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens]
     if len(eligible) < 2:
         return []
-    sigs = np.concatenate([_gram_signatures([keys[i] for i in eligible[lo:lo + SIGNATURE_CHUNK]], fp)
+    sigs = np.concatenate([gram_signatures([keys[i] for i in eligible[lo:lo + SIGNATURE_CHUNK]], fp)
                            for lo in range(0, len(eligible), SIGNATURE_CHUNK)])
     by_end = np.argsort(np.argsort(np.array([keys[i][::-1] for i in eligible], dtype=object), kind="stable"),
                         kind="stable")

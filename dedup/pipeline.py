@@ -178,8 +178,10 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     excluded: set[int] = set()
     for rounds in range(1, config.cluster.max_rounds + 1):
         with _timed(timings, "fingerprint", progress):
-            contents, excluded = round_contents(corpus, notes, contents, excluded, shared | templated,
-                                                config.fingerprint.shingle_size, workers)
+            changed = (shared | templated) ^ excluded
+            excluded = shared | templated
+            contents = round_contents(corpus, notes, contents, excluded, changed, config.fingerprint.shingle_size,
+                                      workers)
         with _timed(timings, "cluster", progress):
             root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
@@ -232,16 +234,15 @@ def word_counts_shard(texts: Sequence[str]) -> list[int]:
     return [len(tokens(text)) for text in texts]
 
 
-def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Content], previous_excluded: set[int],
-                   excluded: set[int], shingle_size: int, workers: int = 1) -> tuple[list[Content], set[int]]:
-    """Every occurrence's content without ``excluded`` blocks; occurrences none of whose blocks changed
-    status since the previous round keep their previous content."""
-    changed = previous_excluded ^ excluded
+def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Content], excluded: set[int],
+                   changed: set[int], shingle_size: int, workers: int = 1) -> list[Content]:
+    """Every occurrence's content without ``excluded`` blocks; occurrences holding none of the ``changed`` blocks
+    (whose exclusion changed since the round that made ``previous``) keep their previous content."""
     redo = [i for i, occ in enumerate(corpus.occurrences) if not previous or not changed.isdisjoint(occ.blocks)]
     bodies = [tuple(corpus.blocks[b].text for b in corpus.occurrences[i].blocks
                     if notes[b].role == "body" and b not in excluded) for i in redo]
     fresh = dict(zip(redo, map_shards(partial(contents_shard, shingle_size=shingle_size), bodies, workers)))
-    return [fresh[i] if i in fresh else previous[i] for i in range(len(corpus.occurrences))], excluded
+    return [fresh[i] if i in fresh else previous[i] for i in range(len(corpus.occurrences))]
 
 
 def contents_shard(bodies: Sequence[tuple[str, ...]], shingle_size: int) -> list[Content]:
@@ -257,13 +258,6 @@ def content_of_texts(texts: Sequence[str], shingle_size: int = 5) -> Content:
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
     return Content(text, digest, np.unique(spaced_shingle_hashes(text, shingle_size)), len(parts),
                    text.count(" ") + 1 if text else 0)
-
-
-def content_of(block_ids: tuple[int, ...], notes: list[BlockNote], corpus: Corpus, excluded: set[int],
-               shingle_size: int = 5) -> Content:
-    """An article's cleaned content: its body blocks minus ``excluded`` (shared) blocks."""
-    return content_of_texts([corpus.blocks[b].text for b in block_ids
-                             if notes[b].role == "body" and b not in excluded], shingle_size)
 
 
 def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -> Content:

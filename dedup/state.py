@@ -215,7 +215,7 @@ class State:
         try:
             self._save_inputs(plan, result.corpus)
             self._save_signatures(memo, fp, config)
-            self._save_groups(files["groups.jsonl"], result, fp, plan)
+            self._save_groups(files["groups.jsonl"], fp, plan)
             self._save_clusters(files, _digests(result))
             db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 plan.run, json.dumps(inputs), len(plan.read) + len(plan.replaced), len(plan.unchanged),
@@ -261,21 +261,19 @@ class State:
             self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?, ?)",
                                 [(b, key, digest) for b, key in enumerate(band_keys(sig, bands, rows))])
 
-    def _save_groups(self, group_rows: list[dict[str, Any]], result: "Result", fp: Fingerprinter,
-                     plan: Plan) -> None:
+    def _save_groups(self, group_rows: list[dict[str, Any]], fp: Fingerprinter, plan: Plan) -> None:
         """The current block groups, each with the run it was first seen in."""
-        from .groups import _char_hashes
+        from .groups import gram_signatures
         from .normalize import skeleton
 
         first = dict(self.db.execute("SELECT group_id, first_run FROM block_groups"))
         self.db.execute("DELETE FROM block_groups")
-        rows = []
-        for row in group_rows:
-            key = skeleton(row["representative"])
-            rows.append((row["group_id"], key, row["representative"],
-                         fp.signature_of_hashes(_char_hashes(key)).astype(np.uint32).tobytes(), row["label"],
-                         row["kind"], row["support"], row["blocks"], first.get(row["group_id"], plan.run)))
-        self.db.executemany("INSERT INTO block_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        keys = [skeleton(row["representative"]) for row in group_rows]
+        sigs = gram_signatures(keys, fp) if keys else []
+        self.db.executemany("INSERT INTO block_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (row["group_id"], key, row["representative"], np.asarray(sig, dtype=np.uint32).tobytes(), row["label"],
+             row["kind"], row["support"], row["blocks"], first.get(row["group_id"], plan.run))
+            for row, key, sig in zip(group_rows, keys, sigs)])
 
     def _save_clusters(self, files: dict[str, list[dict[str, Any]]], digests: dict[str, str]) -> None:
         """Every occurrence's cluster and each story's canonical copy, replacing the previous run's view."""
