@@ -76,28 +76,56 @@ def candidate_pairs(signatures: dict[int, np.ndarray], leads: dict[int, np.ndarr
 
 
 def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows: int,
-                    window: int) -> np.ndarray:
+                    window: int, min_agreement: float = 0.0) -> np.ndarray:
     """Sorted (k, 2) array of rows (i, j), i < j, that share a band bucket and lie within ``window`` places of
     each other when the bucket is listed in one of ``orders`` (a rank per row).
 
     A bounded subset of ``band_pairs``: each row meets at most ``2 * window`` others per band and order, so the
     count grows linearly with the rows however large a bucket gets, and a bucket of at most ``window + 1`` rows
-    gives all its pairs.
+    gives all its pairs. With ``min_agreement``, pairs whose whole signatures agree on fewer than that share of
+    permutations (an estimated Jaccard similarity far below the LSH threshold: they met in a bucket by chance)
+    are dropped as each band is listed, so memory holds only the likely pairs.
 
         >>> band_neighbours(np.array([[1, 2], [1, 2], [3, 4]]), [np.arange(3)], bands=1, rows=2, window=8)
         array([[0, 1]])
     """
     n = len(sigs)
     found = [np.empty(0, dtype=np.int64)]
+    by_rank = [np.argsort(rank, kind="stable") for rank in orders]
     for band in range(bands):
-        columns = sigs[:, band * rows:(band + 1) * rows].T
-        for rank in orders:
-            order = np.lexsort((rank, *columns[::-1]))
-            listed = columns[:, order]
+        columns = sigs[:, band * rows:(band + 1) * rows]
+        keys = _band_hash(columns)
+        listed_pairs = [np.empty(0, dtype=np.int64)]
+        for ranked in by_rank:
+            order = ranked[np.argsort(keys[ranked], kind="stable")]  # by band key, then by rank
+            listed = keys[order]
             for k in range(1, min(window, n - 1) + 1):
-                same = (listed[:, k:] == listed[:, :-k]).all(axis=0)
-                a, b = order[:-k][same], order[k:][same]
-                found.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
-    codes = np.sort(np.concatenate(found))
-    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+                hit = np.nonzero(listed[k:] == listed[:-k])[0]
+                a, b = order[hit], order[hit + k]
+                same = (columns[a] == columns[b]).all(axis=1)  # the key is a hash: confirm the band itself
+                a, b = a[same], b[same]
+                listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+        codes = np.unique(np.concatenate(listed_pairs))
+        if min_agreement > 0 and len(codes):
+            codes = codes[agreement(sigs, codes // n, codes % n) >= min_agreement]
+        found.append(codes)
+    codes = np.unique(np.concatenate(found))
     return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), dtype=np.int64)
+
+
+def _band_hash(columns: np.ndarray) -> np.ndarray:
+    """One 64-bit key per row from a band's signature values (equal bands give equal keys)."""
+    key = np.zeros(len(columns), dtype=np.uint64)
+    for column in columns.T:
+        key = (key ^ column.astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
+        key ^= key >> np.uint64(29)
+    return key
+
+
+def agreement(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """For each pair of rows (a[k], b[k]), the share of signature columns on which they agree (the MinHash
+    estimate of their Jaccard similarity); computed ``chunk`` pairs at a time."""
+    out = np.empty(len(a), dtype=np.float64)
+    for lo in range(0, len(a), chunk):
+        out[lo:lo + chunk] = (sigs[a[lo:lo + chunk]] == sigs[b[lo:lo + chunk]]).mean(axis=1)
+    return out

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
+from typing import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -21,11 +23,13 @@ from .candidates import band_neighbours, band_params
 from .config import BoilerplateConfig
 from .fingerprint import Fingerprinter
 from .normalize import skeleton
+from .parallel import map_shards
 
 CHAR_GRAM = 4
 NEAR_LSH_THRESHOLD = 0.4
 SIGNATURE_CHUNK = 4096
 NEAR_WINDOW = 8  # neighbours per key, band and order (all pairs in buckets of up to 9 keys)
+NEAR_MIN_AGREEMENT = 0.25  # candidates whose signatures estimate a Jaccard similarity below this met by chance
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,19 @@ def _char_hashes(text: str) -> np.ndarray:
 
 
 def gram_signatures(keys: list[str], fp: Fingerprinter) -> np.ndarray:
-    """Character-gram signatures of skeleton keys, in one batch (callers pass a chunk at a time to keep the grams'
-    memory small)."""
+    """Character-gram signatures of skeleton keys, in one batch (``gram_signatures_shard`` passes a chunk at a
+    time to keep the grams' memory small)."""
     grams = [_char_hashes(k) for k in keys]
     return fp.signatures_of_hash_sets(np.concatenate(grams), np.array([g.size for g in grams], dtype=np.int64))
+
+
+def gram_signatures_shard(keys: Sequence[str], fp: Fingerprinter) -> list[np.ndarray]:
+    """Character-gram signatures of a shard of keys, one row per key (a unit of work for ``map_shards``),
+    computed ``SIGNATURE_CHUNK`` keys at a time."""
+    rows: list[np.ndarray] = []
+    for lo in range(0, len(keys), SIGNATURE_CHUNK):
+        rows.extend(gram_signatures(list(keys[lo:lo + SIGNATURE_CHUNK]), fp))
+    return rows
 
 
 def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
@@ -61,18 +74,20 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
     Candidates share a character-gram LSH bucket and lie within ``NEAR_WINDOW`` places of each other when the
     bucket is listed alphabetically or by reversed text (``band_neighbours``): a bucket of common phrasing can
     hold thousands of keys, and near-identical wordings sort next to each other by their start or their end.
-    Grouping is transitive, so a run of variants is still joined through its neighbours. Ratios are computed
-    by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the thread count.
+    Grouping is transitive, so a run of variants is still joined through its neighbours. Candidates whose
+    signatures agree on fewer than ``NEAR_MIN_AGREEMENT`` of the permutations (keys sharing a sentence, not a
+    wording) are dropped before any ratio is computed. Signatures are computed over shards by ``workers``
+    processes; ratios by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the thread count.
     """
     eligible = [i for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens]
     if len(eligible) < 2:
         return []
-    sigs = np.concatenate([gram_signatures([keys[i] for i in eligible[lo:lo + SIGNATURE_CHUNK]], fp)
-                           for lo in range(0, len(eligible), SIGNATURE_CHUNK)])
+    sigs = np.stack(map_shards(partial(gram_signatures_shard, fp=fp), [keys[i] for i in eligible], workers))
     by_end = np.argsort(np.argsort(np.array([keys[i][::-1] for i in eligible], dtype=object), kind="stable"),
                         kind="stable")
     bands, rows = band_params(NEAR_LSH_THRESHOLD, fp.num_perm)
-    found = band_neighbours(sigs, [np.arange(len(eligible)), by_end], bands, rows, NEAR_WINDOW)
+    found = band_neighbours(sigs, [np.arange(len(eligible)), by_end], bands, rows, NEAR_WINDOW,
+                            NEAR_MIN_AGREEMENT)
     pairs = [(eligible[a], eligible[b]) for a, b in found.tolist()]
     if not pairs:
         return []
