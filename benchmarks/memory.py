@@ -2,9 +2,17 @@
 
 It writes, in a temporary folder, ``articles.jsonl`` with ``{"id", "title", "text"}`` records built from Reuters
 text (read at run time from ``$DEDUP_CORPORA/reuters21578.jsonl`` or ``<repo root>/../shared/corpora``, never
-written into the repository): each original is Reuters sentences drawn at random and grouped 2-4 to a paragraph
-until it reaches ``--words`` words. (Reuters holds about 1.2M words; 100k whole-story articles would repeat every
-story ~40 times and turn every paragraph into shared boilerplate, so originals mix sentences, not stories.) About
+written into the repository). Reuters holds about 1.2M words; 100k whole-story articles would repeat every story
+~40 times and turn every paragraph into shared boilerplate, so originals are made of sentences, grouped 2-4 to a
+paragraph until they reach ``--words`` words, in one of two ways (``--text``):
+
+- ``fresh`` (default): new sentences walked from a word-bigram chain of Reuters text (each next word drawn from
+  the words that follow the current one there), so distinct stories share phrases as real news does, not whole
+  sentences;
+- ``remix``: Reuters sentences drawn at random, so that at 100k articles every sentence recurs in ~40 unrelated
+  stories: a stress case for block grouping and template mining, where most paragraphs have look-alikes.
+
+About
 ``--near`` of the records are near-duplicate copies of a recent original made by simple edits: a paragraph dropped,
 a number changed, a word swapped, an "UPDATE 1-" headline, the last paragraph cut. Then it runs
 ``.venv/bin/dedup run FILE --out DIR --no-report --quiet`` under ``/usr/bin/time -v`` with a timeout and prints
@@ -21,6 +29,7 @@ import json
 import random
 import re
 import shlex
+import shutil
 import sys
 import tempfile
 from collections import deque
@@ -44,12 +53,40 @@ def sentence_pool() -> tuple[list[str], list[str]]:
     return sentences, [d["title"] for d in docs if d["title"].strip()]
 
 
-def original(rng: random.Random, sentences: list[str], titles: list[str], words: int) -> tuple[str, list[str]]:
-    """A title and paragraphs of random sentences totalling about ``words`` words."""
+class BigramChain:
+    """Sentences walked word by word through the successors each word has in ``sentences``."""
+
+    def __init__(self, sentences: list[str]) -> None:
+        self.starts: list[str] = []
+        self.follow: dict[str, list[str]] = {}
+        for sentence in sentences:
+            words = sentence.split()
+            self.starts.append(words[0])
+            for a, b in zip(words, words[1:]):
+                self.follow.setdefault(a, []).append(b)
+
+    def sentence(self, rng: random.Random, least: int = 6, most: int = 40) -> str:
+        """One sentence of ``least`` to ``most`` words ending where a Reuters sentence ends (or at ``most``)."""
+        rand, follow = rng.random, self.follow
+        word = self.starts[int(rand() * len(self.starts))]
+        words = [word]
+        while len(words) < most:
+            nexts = follow.get(word)
+            if not nexts or (len(words) >= least and word[-1] in ".!?"):
+                break
+            word = nexts[int(rand() * len(nexts))]
+            words.append(word)
+        return " ".join(words)
+
+
+def original(rng: random.Random, sentences: list[str] | BigramChain, titles: list[str],
+             words: int) -> tuple[str, list[str]]:
+    """A title and paragraphs of random (or, from a chain, newly walked) sentences totalling about ``words``."""
+    draw = sentences.sentence if isinstance(sentences, BigramChain) else lambda r: r.choice(sentences)
     paragraphs: list[str] = []
     count = 0
     while count < words:
-        paragraph = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 4)))
+        paragraph = " ".join(draw(rng) for _ in range(rng.randint(2, 4)))
         paragraphs.append(paragraph)
         count += len(paragraph.split())
     return f"{rng.choice(titles).title()}: {rng.choice(titles).title()}", paragraphs
@@ -76,10 +113,12 @@ def near_copy(rng: random.Random, title: str, paragraphs: list[str]) -> tuple[st
     return title, paragraphs
 
 
-def records(n: int, words: int, near: float, seed: int) -> Iterator[dict]:
-    """``n`` JSONL records: originals, and near copies of one of the last ``WINDOW`` originals."""
+def records(n: int, words: int, near: float, seed: int, text: str = "fresh") -> Iterator[dict]:
+    """``n`` JSONL records: originals, and near copies of one of the last ``WINDOW`` originals; ``text`` is
+    ``fresh`` (sentences walked from a bigram chain) or ``remix`` (Reuters sentences reused)."""
     rng = random.Random(seed)
-    sentences, titles = sentence_pool()
+    pool, titles = sentence_pool()
+    sentences = BigramChain(pool) if text == "fresh" else pool
     recent: deque[tuple[str, list[str]]] = deque(maxlen=WINDOW)
     for number in range(1, n + 1):
         if recent and rng.random() < near:
@@ -90,10 +129,10 @@ def records(n: int, words: int, near: float, seed: int) -> Iterator[dict]:
         yield {"id": f"a{number:07d}", "title": title, "text": "\n\n".join(paragraphs)}
 
 
-def write_jsonl(path: Path, n: int, words: int, near: float, seed: int) -> int:
+def write_jsonl(path: Path, n: int, words: int, near: float, seed: int, text: str = "fresh") -> int:
     """Write the records to ``path``; return its size in bytes."""
     with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for record in records(n, words, near, seed):
+        for record in records(n, words, near, seed, text):
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path.stat().st_size
 
@@ -129,18 +168,24 @@ def report(n: int, size: int, cmd: list[str], timeout: float, base: float | None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m benchmarks.memory [--articles N] [--words W] [--near F] [--seed S] [--timeout S]``."""
+    """CLI: ``python -m benchmarks.memory [--articles N] [--words W] [--near F] [--seed S] [--text fresh|remix]
+    [--keep PATH] [--timeout S]``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100_000, help="records in the JSONL (default 100000)")
     parser.add_argument("--words", type=int, default=450, help="words per original (default 450)")
     parser.add_argument("--near", type=float, default=0.25, help="share of near-duplicate copies (default 0.25)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--text", choices=("fresh", "remix"), default="fresh",
+                        help="fresh: sentences walked from a bigram chain (default); remix: Reuters sentences reused")
+    parser.add_argument("--keep", type=Path, help="also keep the generated JSONL at this path")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for the run (default 1800)")
     args = parser.parse_args(argv)
     print(f"$ python -m benchmarks.memory {shlex.join(argv if argv is not None else sys.argv[1:])}", flush=True)
     with tempfile.TemporaryDirectory(prefix="dedup-memory-") as tmp:
         path = Path(tmp) / "articles.jsonl"
-        size = write_jsonl(path, args.articles, args.words, args.near, args.seed)
+        size = write_jsonl(path, args.articles, args.words, args.near, args.seed, args.text)
+        if args.keep is not None:
+            shutil.copyfile(path, args.keep)
         cmd = [str(VENV_BIN / "dedup"), "run", str(path), "--out", str(Path(tmp) / "out"), "--no-report", "--quiet"]
         print(report(args.articles, size, cmd, args.timeout, base_rss(Path(tmp), args.timeout)))
     return 0

@@ -124,8 +124,9 @@ def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateCo
     members: dict[int, list[int]] = defaultdict(list)
     for i in range(len(keys)):
         members[find(i)].append(i)
-    groups = [_group(keys, idx, by_key, texts) for idx in members.values()]
-    return sorted((g for g in groups if len(g.blocks) >= 2), key=lambda g: g.blocks[0])
+    groups = [_group(keys, idx, by_key, texts) for idx in members.values()
+              if len(idx) > 1 or len(by_key[keys[idx[0]]]) > 1]  # one block alone is no group
+    return sorted(groups, key=lambda g: g.blocks[0])
 
 
 def _group(keys: list[str], idx: list[int], by_key: dict[str, list[int]], texts: dict[int, str]) -> Group:

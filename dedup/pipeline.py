@@ -168,7 +168,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     del skeletons
     headings = boilerplate.story_headings(notes, texts)
     with _timed(timings, "templates", progress):
-        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings)
+        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers)
     shared: set[int] = set()
     templated: set[int] = set()
     root: list[int] = []

@@ -43,6 +43,7 @@ OPENING_TOKENS = 6
 MIN_PARAGRAPH_TOKENS = 12
 ALIGN_SAMPLE = 40
 ALIGN_WINDOW = 8
+ALIGN_MIN_AGREEMENT = 0.2  # word-set candidates estimated below this Jaccard met in a bucket by chance
 MAX_SLOT_TOKENS = 6
 SURROGATES = range(0xD800, 0xE000)
 MAX_CODED_WORDS = 0x110000 - len(SURROGATES)
@@ -89,13 +90,15 @@ def _fixed_count(a: Code, b: Code) -> int:
     return len(a) - sum(1 for op in Levenshtein.editops(a, b) if op.tag != "insert")
 
 
-def _scores(scorer: Callable[..., float], codes: list[Code], pairs: np.ndarray) -> np.ndarray:
-    """``scorer`` of each pair of sequences, computed in C++."""
+def _scores(scorer: Callable[..., float], codes: list[Code], pairs: np.ndarray, workers: int = 1) -> np.ndarray:
+    """``scorer`` of each pair of sequences, computed in C++ by ``workers`` threads (the scores do not depend on
+    the thread count)."""
     firsts, seconds = [codes[i] for i in pairs[:, 0].tolist()], [codes[j] for j in pairs[:, 1].tolist()]
-    return process.cpdist(firsts, seconds, scorer=scorer, dtype=np.int32, workers=1)
+    return process.cpdist(firsts, seconds, scorer=scorer, dtype=np.int32, workers=workers)
 
 
-def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float) -> list[tuple[int, int]]:
+def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float,
+                    workers: int = 1) -> list[tuple[int, int]]:
     """The candidate pairs whose alignment fixes at least ``MIN_FIXED`` tokens and ``coverage`` of the longer.
 
     The fixed tokens are a common subsequence, so at most the shorter length and at most the LCS; an alignment of
@@ -107,9 +110,9 @@ def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float) 
     longer = np.maximum(lengths[candidates[:, 0]], lengths[candidates[:, 1]])
     need = np.maximum(MIN_FIXED, coverage * longer)
     pairs, need, longer = candidates[shorter >= need], need[shorter >= need], longer[shorter >= need]
-    possible = _scores(LCSseq.similarity, codes, pairs) >= need
+    possible = _scores(LCSseq.similarity, codes, pairs, workers) >= need
     pairs, need, longer = pairs[possible], need[possible], longer[possible]
-    sure = (longer - _scores(Levenshtein.distance, codes, pairs)) >= need
+    sure = (longer - _scores(Levenshtein.distance, codes, pairs, workers)) >= need
     return [(a, b) for (a, b), n, s in zip(pairs.tolist(), need.tolist(), sure.tolist())
             if s or _fixed_count(codes[a], codes[b]) >= n]
 
@@ -139,7 +142,7 @@ def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter) -> np.ndarray:
     end_rank = np.empty(len(seqs), dtype=np.int64)
     end_rank[by_end] = np.arange(len(seqs))
     bands, rows = band_params(WORDSET_LSH_THRESHOLD, fp.num_perm)
-    return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW)
+    return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT)
 
 
 def _union(pairs: list[tuple[int, int]]) -> list[list[int]]:
@@ -223,34 +226,38 @@ class TemplateMiner:
     """
 
     def __init__(self, texts: dict[int, str], notes: list[BlockNote], fp: Fingerprinter,
-                 config: BoilerplateConfig, excluded: set[int]) -> None:
+                 config: BoilerplateConfig, excluded: set[int], workers: int = 1) -> None:
         self.notes, self.config = notes, config
         of_text: dict[str, list[str]] = {}  # reprints repeat most blocks: tokenize each distinct text once
-        self.toks = {bid: of_text.get(text) or of_text.setdefault(text, tokens(text))
-                     for bid, text in sorted(texts.items())
-                     if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
-        self.shapes = self._shapes(fp)
-        self.openings = self._openings()
+        toks = {bid: of_text.get(text) or of_text.setdefault(text, tokens(text))
+                for bid, text in sorted(texts.items())
+                if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
+        del of_text
+        self.lengths = {bid: len(t) for bid, t in toks.items()}
+        self.shapes = self._shapes(toks, fp, workers)
+        self.openings = self._openings(toks)  # token lists are dropped here: only shapes and openings are kept
 
-    def _shapes(self, fp: Fingerprinter) -> list[Template]:
+    def _shapes(self, toks: dict[int, list[str]], fp: Fingerprinter, workers: int) -> list[Template]:
         """Templates among distinct short token sequences: LSH on word sets, verified by word alignment."""
         blocks_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, t in self.toks.items():
+        for bid, t in toks.items():
             if MIN_TOKENS <= len(t) <= MAX_TOKENS:
                 blocks_of[tuple(t)].append(bid)
         seqs = sorted(blocks_of)
         codes = _codes(seqs)
         candidates = _candidates(seqs, fp)
-        pairs = _template_pairs(codes, candidates, self.config.template_coverage)
+        pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
         return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_of) for comp in _union(pairs)]
 
-    def _openings(self) -> dict[tuple[str, ...], list[int]]:
-        """Paragraphs by their first words (candidates for stock openings)."""
+    def _openings(self, toks: dict[int, list[str]]) -> list[Template]:
+        """Stock-opening candidates: paragraphs sharing their first words, at least ``template_min_support`` of
+        them, each as a template whose support is still to be counted."""
         by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, t in self.toks.items():
+        for bid, t in toks.items():
             if len(t) >= MIN_PARAGRAPH_TOKENS:
                 by_opening[tuple(t[:OPENING_TOKENS])].append(bid)
-        return {k: v for k, v in by_opening.items() if len(v) >= self.config.template_min_support}
+        return [_stock_opening(opening, members, toks) for opening, members in sorted(by_opening.items())
+                if len(members) >= self.config.template_min_support]
 
     def _stories(self, blocks: list[int], cluster_of: dict[int, int]) -> int:
         """Distinct story clusters among the blocks' articles."""
@@ -262,24 +269,24 @@ class TemplateMiner:
         for shape in self.shapes:
             support = self._stories(shape.blocks, cluster_of)
             labelled = ({b for b in shape.blocks if shape.coverage[b] >= self.config.template_coverage
-                         and len(self.toks[b]) <= self.config.template_max_words}
+                         and self.lengths[b] <= self.config.template_max_words}
                         if support >= self.config.template_min_support else set())
             found.append(replace(shape, support=support, labelled=labelled))
-        for opening, members in sorted(self.openings.items()):
-            support = self._stories(members, cluster_of)
+        for opening in self.openings:
+            support = self._stories(opening.blocks, cluster_of)
             if support >= self.config.template_min_support:
-                found.append(self._stock_opening(opening, members, support))
+                found.append(replace(opening, support=support))
         return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
 
-    def _stock_opening(self, opening: tuple[str, ...], members: list[int], support: int) -> Template:
-        """The longest common opening of the paragraphs, reported as a stock phrase."""
-        toks = self.toks
-        prefix = list(opening)
-        while all(len(toks[m]) > len(prefix) + 1 and toks[m][len(prefix)] == toks[members[0]][len(prefix)]
-                  for m in members):
-            prefix.append(toks[members[0]][len(prefix)])
-        text = " ".join(prefix) + " {REST}"
-        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-        cover = {m: round(len(prefix) / len(toks[m]), 4) for m in members}
-        slots = {m: {"REST": " ".join(toks[m][len(prefix):])[:200]} for m in members}
-        return Template(f"t-{digest}", text, "stock-opening", members, cover, slots, support)
+
+def _stock_opening(opening: tuple[str, ...], members: list[int], toks: dict[int, list[str]]) -> Template:
+    """The longest common opening of the paragraphs, reported as a stock phrase (support not yet counted)."""
+    prefix = list(opening)
+    while all(len(toks[m]) > len(prefix) + 1 and toks[m][len(prefix)] == toks[members[0]][len(prefix)]
+              for m in members):
+        prefix.append(toks[members[0]][len(prefix)])
+    text = " ".join(prefix) + " {REST}"
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    cover = {m: round(len(prefix) / len(toks[m]), 4) for m in members}
+    slots = {m: {"REST": " ".join(toks[m][len(prefix):])[:200]} for m in members}
+    return Template(f"t-{digest}", text, "stock-opening", members, cover, slots)

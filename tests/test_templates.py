@@ -102,6 +102,18 @@ def test_band_neighbours_are_band_pairs_within_the_window() -> None:
     assert some.tolist() == sorted(some.tolist()) and len(some) <= 300 * 4 * 2 * 3
 
 
+def test_band_neighbours_with_min_agreement_keep_the_pairs_whose_signatures_agree_that_much() -> None:
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 3, size=(300, 8), dtype=np.uint32)
+    keys = np.arange(300, dtype=np.int64)
+    everything = band_pairs(keys, sigs, 4, 2)
+    agree = {(a, b): sum(int(x == y) for x, y in zip(sigs[a], sigs[b])) / 8 for a, b in everything}
+    for least in (0.5, 0.75):
+        kept = band_neighbours(sigs, [keys], 4, 2, window=299, min_agreement=least)
+        assert {tuple(p) for p in kept.tolist()} == {p for p, share in agree.items() if share >= least}
+    assert 0 < sum(share < 0.5 for share in agree.values()) < len(agree)  # the filter has work to do
+
+
 def test_a_template_is_found_among_lookalikes_in_a_large_bucket() -> None:
     lines = lookalike_corpus(fillers=300)
     seqs = sorted({tuple(templates.tokens(line)) for line in lines})
