@@ -18,7 +18,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from .config import ClusterConfig
-from .fingerprint import Fingerprinter
+from .fingerprint import Fingerprinter, sorted_unique
 
 
 @lru_cache(maxsize=None)
@@ -28,34 +28,35 @@ def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def _bucket_pairs(members: np.ndarray, pairs: set[tuple[int, int]]) -> None:
-    """Add every pair of a bucket's (sorted) members."""
-    items = members.tolist()
-    for n, a in enumerate(items):
-        for b in items[n + 1:]:
-            pairs.add((a, b))
-
-
 def band_pairs(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:
-    """All (i, j), i < j (by key), whose signatures agree on every row of at least one band."""
-    pairs: set[tuple[int, int]] = set()
+    """All (i, j), i < j (by key), whose signatures agree on every row of at least one band.
+
+    Per band the rows are listed by a 64-bit key of the band's values, so that each bucket is a contiguous run;
+    pairs at distance 1, 2, ... inside the runs are taken as arrays (only rows still in a run that long are
+    looked at again), and each is confirmed on the band's values, since the key is a hash.
+    """
     if len(keys) < 2:
-        return pairs
+        return set()
     order = np.argsort(keys, kind="stable")
     keys, sigs = keys[order], sigs[order]
+    n = len(keys)
+    found = [np.empty(0, dtype=np.int64)]
     for band in range(bands):
-        chunk = np.ascontiguousarray(sigs[:, band * rows:(band + 1) * rows])
-        view = chunk.view(np.dtype((np.void, chunk.dtype.itemsize * rows))).ravel()
-        _, inverse, counts = np.unique(view, return_inverse=True, return_counts=True)
-        shared = counts[inverse] > 1
-        if not shared.any():
-            continue
-        idx = np.nonzero(shared)[0]
-        grouped = idx[np.argsort(inverse[idx], kind="stable")]
-        cuts = np.nonzero(np.diff(inverse[grouped]))[0] + 1
-        for bucket in np.split(grouped, cuts):
-            _bucket_pairs(keys[bucket], pairs)
-    return pairs
+        columns = sigs[:, band * rows:(band + 1) * rows]
+        hashes = _band_hash(columns)
+        listed = np.argsort(hashes, kind="stable")  # by key, then by position: a < b in each pair
+        hashes = hashes[listed]
+        live = np.arange(n - 1)
+        step = 1
+        while live.size:
+            live = live[hashes[live + step] == hashes[live]]
+            a, b = listed[live], listed[live + step]
+            same = (columns[a] == columns[b]).all(axis=1)
+            found.append(a[same].astype(np.int64) * n + b[same])
+            step += 1
+            live = live[live + step < n]
+    codes = sorted_unique(np.concatenate(found))
+    return set(zip(keys[codes // n].tolist(), keys[codes % n].tolist()))
 
 
 def lsh_pairs(signatures: dict[int, np.ndarray], fp: Fingerprinter, threshold: float) -> set[tuple[int, int]]:
@@ -107,18 +108,12 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
                 same = (columns[a] == columns[b]).all(axis=1)  # the key is a hash: confirm the band itself
                 a, b = a[same], b[same]
                 listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
-        codes = _sorted_unique(np.concatenate(listed_pairs))
+        codes = sorted_unique(np.concatenate(listed_pairs))
         if min_agreement > 0 and len(codes):
             codes = codes[agreement(low, codes // n, codes % n) >= min_agreement]
         found.append(codes)
-    codes = _sorted_unique(np.concatenate(found))
+    codes = sorted_unique(np.concatenate(found))
     return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), dtype=np.int64)
-
-
-def _sorted_unique(codes: np.ndarray) -> np.ndarray:
-    """``np.unique`` of an int64 array by sorting (faster than its hash table on millions of codes)."""
-    codes = np.sort(codes)
-    return codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
 
 
 def _band_hash(columns: np.ndarray) -> np.ndarray:

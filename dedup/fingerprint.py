@@ -325,3 +325,10 @@ def _blocks(starts: np.ndarray, ends: np.ndarray, limit: int) -> list[tuple[int,
         blocks.append((lo, hi))
         lo = hi
     return blocks
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (sorted distinct values) by one sort and a mask: several times faster than
+    ``np.unique``'s hash table on the few hundred hashes of one article or block."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 
 from .candidates import band_neighbours, band_params
 from .config import BoilerplateConfig
-from .fingerprint import Fingerprinter
+from .fingerprint import Fingerprinter, sorted_unique
 from .normalize import skeleton
 from .parallel import map_shards
 
@@ -48,7 +48,7 @@ def _char_hashes(text: str) -> np.ndarray:
     if data.size < CHAR_GRAM:
         data = np.pad(data, (0, CHAR_GRAM - data.size))
     grams = (data[:-3] << 24) | (data[1:-2] << 16) | (data[2:-1] << 8) | data[3:]
-    return np.unique(grams)
+    return sorted_unique(grams)
 
 
 def gram_signatures(keys: list[str], fp: Fingerprinter) -> np.ndarray:

@@ -28,7 +28,7 @@ from .blocks import split_blocks
 from .candidates import candidate_pairs
 from .cluster import cluster
 from .config import ClusterConfig, Config
-from .fingerprint import Fingerprinter, shingle_hashes, spaced_shingle_hashes
+from .fingerprint import Fingerprinter, shingle_hashes, sorted_unique, spaced_shingle_hashes
 from .groups import Group, block_groups
 from .ingest import read_inputs
 from .normalize import skeleton, tokens, word_string
@@ -256,7 +256,7 @@ def content_of_texts(texts: Sequence[str], shingle_size: int = 5) -> Content:
     parts = [part for part in parts if part]
     text = " ".join(parts)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
-    return Content(text, digest, np.unique(spaced_shingle_hashes(text, shingle_size)), len(parts),
+    return Content(text, digest, sorted_unique(spaced_shingle_hashes(text, shingle_size)), len(parts),
                    text.count(" ") + 1 if text else 0)
 
 
@@ -264,7 +264,7 @@ def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -
     """Content record (text, digest, sorted unique shingle hashes, word count) of a word list."""
     text = " ".join(words)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
-    return Content(text, digest, np.unique(shingle_hashes(words, shingle_size)), paragraphs, len(words))
+    return Content(text, digest, sorted_unique(shingle_hashes(words, shingle_size)), paragraphs, len(words))
 
 
 @dataclass

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import fingerprint
-from dedup.fingerprint import (EMPTY, Fingerprinter, batch_shingle_hashes, shingle_hash, shingle_hashes, shingles,
+from dedup.fingerprint import (EMPTY, Fingerprinter, batch_shingle_hashes, shingle_hash, shingle_hashes, shingles, sorted_unique,
                                token_hashes, word_hash)
 
 WORD = st.one_of(st.sampled_from(["the", "news", "12345678", "123456789", "é", "日本語", "x" * 40, ""]),
@@ -72,3 +72,11 @@ def test_signatures_of_hash_sets_equal_signature_of_hashes() -> None:
     batch = fp.signatures_of_hash_sets(np.concatenate(sets), np.array([s.size for s in sets]))
     assert all(np.array_equal(batch[i], fp.signature_of_hashes(s)) for i, s in enumerate(sets))
     assert fp.signatures([]).shape == (0, 128)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), max_size=300))
+def test_sorted_unique_equals_np_unique(values: list[int]) -> None:
+    array = np.array(values, dtype=np.uint32)
+    assert np.array_equal(sorted_unique(array), np.unique(array))
+    assert np.array_equal(sorted_unique(array % 7), np.unique(array % 7))  # many repeats
