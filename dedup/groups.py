@@ -77,7 +77,8 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
     Grouping is transitive, so a run of variants is still joined through its neighbours. Candidates whose
     signatures agree on fewer than ``NEAR_MIN_AGREEMENT`` of the permutations (keys sharing a sentence, not a
     wording) are dropped before any ratio is computed. Signatures are computed over shards by ``workers``
-    processes; ratios by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the thread count.
+    processes; ratios by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the
+    worker count.
     """
     eligible = [i for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens]
     if len(eligible) < 2:

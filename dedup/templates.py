@@ -49,6 +49,7 @@ SURROGATES = range(0xD800, 0xE000)
 MAX_CODED_WORDS = 0x110000 - len(SURROGATES)
 
 Code = Sequence[Hashable]
+TokenShape = tuple[int, "tuple[str, ...] | None", "tuple[str, ...] | None"]  # length, short tokens, opening
 
 
 @dataclass
@@ -228,36 +229,30 @@ class TemplateMiner:
     def __init__(self, texts: dict[int, str], notes: list[BlockNote], fp: Fingerprinter,
                  config: BoilerplateConfig, excluded: set[int], workers: int = 1) -> None:
         self.notes, self.config = notes, config
-        of_text: dict[str, list[str]] = {}  # reprints repeat most blocks: tokenize each distinct text once
-        toks = {bid: of_text.get(text) or of_text.setdefault(text, tokens(text))
-                for bid, text in sorted(texts.items())
+        body = {bid: text for bid, text in sorted(texts.items())
                 if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
-        del of_text
-        self.lengths = {bid: len(t) for bid, t in toks.items()}
-        self.shapes = self._shapes(toks, fp, workers)
-        self.openings = self._openings(toks)  # token lists are dropped here: only shapes and openings are kept
-
-    def _shapes(self, toks: dict[int, list[str]], fp: Fingerprinter, workers: int) -> list[Template]:
-        """Templates among distinct short token sequences: LSH on word sets, verified by word alignment."""
+        self.lengths: dict[int, int] = {}
         blocks_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, t in toks.items():
-            if MIN_TOKENS <= len(t) <= MAX_TOKENS:
-                blocks_of[tuple(t)].append(bid)
+        by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for bid, (length, short, opening) in _token_shapes(body).items():
+            self.lengths[bid] = length
+            if short is not None:
+                blocks_of[short].append(bid)
+            if opening is not None:
+                by_opening[opening].append(bid)
+        self.shapes = self._shapes(blocks_of, fp, workers)
+        self.openings = [_stock_opening(opening, members, {m: tokens(body[m]) for m in members})
+                         for opening, members in sorted(by_opening.items())
+                         if len(members) >= config.template_min_support]
+
+    def _shapes(self, blocks_of: dict[tuple[str, ...], list[int]], fp: Fingerprinter,
+                workers: int) -> list[Template]:
+        """Templates among distinct short token sequences: LSH on word sets, verified by word alignment."""
         seqs = sorted(blocks_of)
         codes = _codes(seqs)
         candidates = _candidates(seqs, fp)
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
         return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_of) for comp in _union(pairs)]
-
-    def _openings(self, toks: dict[int, list[str]]) -> list[Template]:
-        """Stock-opening candidates: paragraphs sharing their first words, at least ``template_min_support`` of
-        them, each as a template whose support is still to be counted."""
-        by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, t in toks.items():
-            if len(t) >= MIN_PARAGRAPH_TOKENS:
-                by_opening[tuple(t[:OPENING_TOKENS])].append(bid)
-        return [_stock_opening(opening, members, toks) for opening, members in sorted(by_opening.items())
-                if len(members) >= self.config.template_min_support]
 
     def _stories(self, blocks: list[int], cluster_of: dict[int, int]) -> int:
         """Distinct story clusters among the blocks' articles."""
@@ -277,6 +272,28 @@ class TemplateMiner:
             if support >= self.config.template_min_support:
                 found.append(replace(opening, support=support))
         return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
+
+
+def _token_shapes(body: dict[int, str]) -> dict[int, TokenShape]:
+    """Per block: its token count, its tokens when it is short enough to be a template (``MIN_TOKENS`` to
+    ``MAX_TOKENS``), and its first ``OPENING_TOKENS`` when it is a paragraph (``MIN_PARAGRAPH_TOKENS`` or more).
+
+    Only these are kept, with one string object per distinct word: a token list per block of a large corpus
+    would hold several times its text. Each distinct text is tokenized once (reprints repeat most blocks).
+    """
+    vocab: dict[str, str] = {}
+    of_text: dict[str, TokenShape] = {}
+    shapes = {}
+    for bid, text in body.items():
+        shape = of_text.get(text)
+        if shape is None:
+            words = tokens(text)
+            short = tuple(vocab.setdefault(w, w) for w in words) if MIN_TOKENS <= len(words) <= MAX_TOKENS else None
+            opening = (tuple(vocab.setdefault(w, w) for w in words[:OPENING_TOKENS])
+                       if len(words) >= MIN_PARAGRAPH_TOKENS else None)
+            shape = of_text[text] = (len(words), short, opening)
+        shapes[bid] = shape
+    return shapes
 
 
 def _stock_opening(opening: tuple[str, ...], members: list[int], toks: dict[int, list[str]]) -> Template:

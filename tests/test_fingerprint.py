@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import fingerprint
-from dedup.fingerprint import (EMPTY, Fingerprinter, batch_shingle_hashes, shingle_hash, shingle_hashes, shingles, sorted_unique,
-                               token_hashes, word_hash)
+from dedup.fingerprint import (EMPTY, Fingerprinter, batch_shingle_hashes, shingle_hash, shingle_hashes, shingles,
+                               sorted_unique, token_hashes, word_hash)
 
 WORD = st.one_of(st.sampled_from(["the", "news", "12345678", "123456789", "é", "日本語", "x" * 40, ""]),
                  st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20))
