@@ -67,9 +67,16 @@ def words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
+# For ASCII text ``[\w'’]`` is a letter, digit, ``_`` or ``'``: one table turns everything else into spaces.
+_ASCII_WORD_CHARS = str.maketrans({c: chr(c) if chr(c).isalnum() or chr(c) in "_'" else " " for c in range(128)})
+
+
 @lru_cache(maxsize=1 << 14)
 def word_count(text: str) -> int:
-    """``len(words(text))``, remembered for recent texts (segmentation asks several times per block)."""
+    """``len(words(text))``, remembered for recent texts (segmentation asks several times per block); for ASCII
+    text by one table translation and a split (tests/test_oracle.py checks it against ``words``)."""
+    if text.isascii():
+        return len(text.translate(_ASCII_WORD_CHARS).split())
     return len(_WORDS.findall(text))
 
 
@@ -155,6 +162,8 @@ def is_bio(text: str) -> bool:
         return False
     if _BIO_START.match(body) and (_BIO_ROLE.search(body) or _BIO_FOLLOW.search(body)):
         return True
+    if body.isascii() and not any(mark in body.lower() for mark in ("follow", "subscribe")):
+        return False  # what _BIO_FOLLOW must find: the scan of a long paragraph is skipped
     return bool(_BIO_FOLLOW.search(body) and _BIO_ROLE.search(body))
 
 

@@ -32,7 +32,8 @@ _URL_MARKS = (".co", ".org", ".net", ".ai", ".io", ".uk", ".example")  # what _U
 _MONTH_WORDS = frozenset("jan january feb february mar march apr april may jun june jul july aug august sep sept "
                          "september oct october nov november dec december".split())
 _WEEKDAY_WORDS = frozenset(f"{d}day" for d in ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun"))
-_NUMBER = re.compile(r"(?<!\w)\d+(?:[.,:/-]\d+)*(?:st|nd|rd|th|s|m|bn|k|pct)?\b")
+_NUMBER_PLAIN = re.compile(r"(?<!\w)\d+(?:[.,:/-]\d+)*(?:st|nd|rd|th|s|m|bn|k|pct)?\b")
+_NUMBER = re.compile(r"\d(?<!\w\d)\d*(?:[.,:/-]\d+)*(?:st|nd|rd|th|s|m|bn|k|pct)?\b")  # the same, led by a digit
 
 
 # ASCII text: ``\w`` is ``[A-Za-z0-9_]`` and casefold is lower, so one table maps it to lower-case words and spaces.
@@ -100,7 +101,7 @@ def skeleton(text: str) -> str:
         text = _MONTH.sub(" _date_ ", text)
     if not found.isdisjoint(_WEEKDAY_WORDS):
         text = _WEEKDAY.sub(" _date_ ", text)
-    return " ".join(_NUMBER.sub(" _num_ ", clean(text)).translate(_ASCII_WORDS).split())
+    return " ".join(_NUMBER.sub(" _num_ ", _scrub(text).casefold()).translate(_ASCII_WORDS).split())
 
 
 def reference_skeleton(text: str) -> str:
@@ -110,7 +111,7 @@ def reference_skeleton(text: str) -> str:
     text = _EMAIL.sub(" _email_ ", text)
     text = _MONTH.sub(" _date_ ", text)
     text = _WEEKDAY.sub(" _date_ ", text)
-    text = _NUMBER.sub(" _num_ ", clean(text))
+    text = _NUMBER_PLAIN.sub(" _num_ ", clean(text))
     return " ".join(_WORD.findall(text))
 
 

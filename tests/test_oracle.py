@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import SEEDS
 from dedup import Config, analyse
+from dedup import chrome
 from dedup.cluster import cluster
 from dedup.fingerprint import Fingerprinter, shingle_hash, shingle_hashes, shingles
 from dedup.normalize import clean, reference_skeleton, skeleton, tokens, word_string
@@ -225,3 +226,44 @@ def test_skeleton_equals_every_pass_run_on_seeds_and_generated_text() -> None:
                                   "paid 1,000 on 5 May.", "\u212aMay", "visit www.site.example/p"])
 def test_skeleton_equals_every_pass_run_on_known_cases(text: str) -> None:
     assert skeleton(text) == reference_skeleton(text)
+
+
+
+CHROME_PIECES = ["I am", "i'm", "a", "Follow me", "FOLLOW", "subscribe to my", "SUBSCRIBE TO HER", "writer", "editor",
+                 "about the author", "don't", "it’s", "_x", "1,000", " ", "\n", ".", "-", "ſ", "K",
+                 "été", "word", "many more words here"]
+
+
+def plain_is_bio(text: str) -> bool:
+    """``chrome.is_bio`` with every regex run, word counts by the regex."""
+    body = text.strip()
+    if not 8 <= len(chrome.words(body)) <= 160:
+        return False
+    if chrome._BIO_START.match(body) and (chrome._BIO_ROLE.search(body) or chrome._BIO_FOLLOW.search(body)):
+        return True
+    return bool(chrome._BIO_FOLLOW.search(body) and chrome._BIO_ROLE.search(body))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(CHROME_PIECES), max_size=40).map(" ".join))
+def test_word_count_and_is_bio_equal_the_plain_regexes(text: str) -> None:
+    assert chrome.word_count(text) == len(chrome.words(text))
+    assert chrome.is_bio(text) == plain_is_bio(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_TEXT)
+def test_word_count_equals_the_regex_on_any_text(text: str) -> None:
+    assert chrome.word_count(text) == len(chrome.words(text))
+
+
+def test_is_bio_equals_the_plain_regexes_on_seeds_and_known_cases() -> None:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    blocks = [b for text in texts for b in text.split("\n\n")]
+    cases = ["Jane is a writer. Follow me on the site for more stories every week now.",
+             "Jane Doe is an editor here; subscribe to her letters for more of these stories.",
+             "Jane Doe is an editor here and you can ſubscribe to her letters for more stories."]
+    assert sum(chrome.is_bio(b) for b in blocks + cases) >= 3
+    for block in blocks + cases:
+        assert chrome.is_bio(block) == plain_is_bio(block)
+        assert chrome.word_count(block) == len(chrome.words(block))
