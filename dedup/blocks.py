@@ -12,7 +12,6 @@ line of a page ends up in exactly one block.
 from __future__ import annotations
 
 import re
-from typing import Sequence
 
 from .config import SegmentConfig
 from .records import Block, Page
@@ -61,12 +60,6 @@ def split_blocks(page: Page, first_index: int, config: SegmentConfig) -> list[Bl
     if start is not None:
         blocks.append(_block(page, first_index + len(blocks), start, len(page.lines)))
     return blocks
-
-
-def spans_shard(pages: Sequence[Page], config: SegmentConfig) -> list[list[tuple[int, int, str]]]:
-    """Each page's blocks as (start line, end line, text), for a shard of pages (a unit of work for
-    ``parallel.map_shards``); ``split_blocks`` gives the same blocks with their indices."""
-    return [[(b.start_line, b.end_line, b.text) for b in split_blocks(page, 0, config)] for page in pages]
 
 
 def _block(page: Page, index: int, start: int, end: int) -> Block:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import boilerplate, canonical, outputs
-from .blocks import spans_shard
+from .blocks import split_blocks
 from .candidates import candidate_pairs
 from .cluster import cluster
 from .config import ClusterConfig, Config
@@ -156,10 +156,8 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     memo = memo or Memo()
     with _timed(timings, "segment", progress):
         corpus.blocks = []
-        for page, spans in zip(corpus.pages, map_shards(partial(spans_shard, config=config.segment), corpus.pages,
-                                                        workers)):
-            corpus.blocks.extend([Block(len(corpus.blocks) + n, page.index, start, end, text)
-                                  for n, (start, end, text) in enumerate(spans)])  # a list: the index is fixed
+        for page in corpus.pages:
+            corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
         skeletons = skeleton_keys(corpus.blocks, workers)
         corpus.occurrences, notes = segment(corpus, config.segment, skeletons, workers)
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
