@@ -31,9 +31,8 @@ def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
 def band_pairs(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:
     """All (i, j), i < j (by key), whose signatures agree on every row of at least one band.
 
-    Per band the rows are listed by a 64-bit key of the band's values, so that each bucket is a contiguous run;
-    pairs at distance 1, 2, ... inside the runs are taken as arrays (only rows still in a run that long are
-    looked at again), and each is confirmed on the band's values, since the key is a hash.
+    Per band the rows are listed by a 64-bit key of the band's values, so that each bucket is a contiguous run,
+    and every pair inside a run is taken (``_run_pairs``).
     """
     if len(keys) < 2:
         return set()
@@ -45,18 +44,29 @@ def band_pairs(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int) -> set
         columns = sigs[:, band * rows:(band + 1) * rows]
         hashes = _band_hash(columns)
         listed = np.argsort(hashes, kind="stable")  # by key, then by position: a < b in each pair
-        hashes = hashes[listed]
-        live = np.arange(n - 1)
-        step = 1
-        while live.size:
-            live = live[hashes[live + step] == hashes[live]]
-            a, b = listed[live], listed[live + step]
-            same = (columns[a] == columns[b]).all(axis=1)
-            found.append(a[same].astype(np.int64) * n + b[same])
-            step += 1
-            live = live[live + step < n]
+        a, b = _run_pairs(listed, hashes[listed], columns, n)
+        found.append(a.astype(np.int64) * n + b)
     codes = sorted_unique(np.concatenate(found))
     return set(zip(keys[codes // n].tolist(), keys[codes % n].tolist()))
+
+
+def _run_pairs(listed: np.ndarray, hashes: np.ndarray, columns: np.ndarray,
+               max_step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (listed[p], listed[p + step]), 1 <= step <= max_step, whose band keys ``hashes`` (in listed order)
+    are equal and whose band values agree (the key is a hash). Only positions still inside a run of equal keys
+    are looked at again for the next step, so the work is the number of pairs found, not steps times rows."""
+    firsts, seconds = [np.empty(0, dtype=listed.dtype)], [np.empty(0, dtype=listed.dtype)]
+    live = np.arange(len(listed) - 1)
+    step = 1
+    while live.size and step <= max_step:
+        live = live[hashes[live + step] == hashes[live]]
+        a, b = listed[live], listed[live + step]
+        same = (columns[a] == columns[b]).all(axis=1)
+        firsts.append(a[same])
+        seconds.append(b[same])
+        step += 1
+        live = live[live + step < len(listed)]
+    return np.concatenate(firsts), np.concatenate(seconds)
 
 
 def lsh_pairs(signatures: dict[int, np.ndarray], fp: Fingerprinter, threshold: float) -> set[tuple[int, int]]:
@@ -101,13 +111,8 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
         listed_pairs = [np.empty(0, dtype=np.int64)]
         for ranked in by_rank:
             order = ranked[np.argsort(keys[ranked], kind="stable")]  # by band key, then by rank
-            listed = keys[order]
-            for k in range(1, min(window, n - 1) + 1):
-                hit = np.nonzero(listed[k:] == listed[:-k])[0]
-                a, b = order[hit], order[hit + k]
-                same = (columns[a] == columns[b]).all(axis=1)  # the key is a hash: confirm the band itself
-                a, b = a[same], b[same]
-                listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+            a, b = _run_pairs(order, keys[order], columns, window)
+            listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
         codes = sorted_unique(np.concatenate(listed_pairs))
         if min_agreement > 0 and len(codes):
             codes = codes[agreement(low, codes // n, codes % n) >= min_agreement]

@@ -145,15 +145,21 @@ def _chunk(chunks: np.ndarray, starts: np.ndarray, remaining: np.ndarray) -> np.
     return chunks[starts] & _BYTE_MASKS[np.minimum(remaining, 8) + 8]
 
 
-def _splitmix64_array(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer on a uint64 array (wrapping multiplication is the mod 2^64)."""
-    s1, m1, s2, m2, s3 = _SPLITMIX_U64
+def _xorshift_multiply(x: np.ndarray, constants: tuple) -> np.ndarray:
+    """The xor-shift / multiply finalizer shared by splitmix64 and MurmurHash3: shift s1, times m1, shift s2,
+    times m2, shift s3, with ``constants`` = (s1, m1, s2, m2, s3) of the array's dtype (multiplication wraps)."""
+    s1, m1, s2, m2, s3 = constants
     x = x ^ (x >> s1)
     x *= m1
     x ^= x >> s2
     x *= m2
     x ^= x >> s3
     return x
+
+
+def _splitmix64_array(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer on a uint64 array."""
+    return _xorshift_multiply(x, _SPLITMIX_U64)
 
 
 def _window_hashes(word_hashes: np.ndarray, size: int) -> np.ndarray:
@@ -223,14 +229,8 @@ def _split_windows(word_hashes: np.ndarray, lens: np.ndarray, size: int) -> tupl
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting."""
-    s1, m1, s2, m2, s3 = _FMIX32
-    h = h ^ (h >> s1)
-    h *= m1
-    h ^= h >> s2
-    h *= m2
-    h ^= h >> s3
-    return h
+    """MurmurHash3's 32-bit finalizer on a uint32 array, as datasketch applies it before permuting."""
+    return _xorshift_multiply(h, _FMIX32)
 
 
 class Fingerprinter:

@@ -96,7 +96,7 @@ def skeleton(text: str) -> str:
         text = _URL.sub(" _url_ ", text)
     if "@" in text:
         text = _EMAIL.sub(" _email_ ", text)
-    found = set(text.lower().translate(_ASCII_WORDS).split())
+    found = set(text.translate(_ASCII_WORDS).split())  # the table lower-cases as it splits
     if not found.isdisjoint(_MONTH_WORDS):
         text = _MONTH.sub(" _date_ ", text)
     if not found.isdisjoint(_WEEKDAY_WORDS):
