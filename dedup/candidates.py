@@ -13,12 +13,15 @@ the full story). Candidates only over-approximate; ``verify`` decides. Output is
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 from datasketch import MinHashLSH
 
 from .config import ClusterConfig
 from .fingerprint import Fingerprinter, sorted_unique
+
+Compatible = Callable[[np.ndarray, np.ndarray], np.ndarray]  # rows a, b -> mask of the pairs worth a closer look
 
 
 @lru_cache(maxsize=None)
@@ -86,8 +89,8 @@ def candidate_pairs(signatures: dict[int, np.ndarray], leads: dict[int, np.ndarr
     return sorted(pairs)
 
 
-def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows: int,
-                    window: int, min_agreement: float = 0.0) -> np.ndarray:
+def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows: int, window: int,
+                    min_agreement: float = 0.0, compatible: Compatible | None = None) -> np.ndarray:
     """Sorted (k, 2) array of rows (i, j), i < j, that share a band bucket and lie within ``window`` places of
     each other when the bucket is listed in one of ``orders`` (a rank per row).
 
@@ -95,7 +98,9 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
     count grows linearly with the rows however large a bucket gets, and a bucket of at most ``window + 1`` rows
     gives all its pairs. With ``min_agreement``, pairs whose whole signatures agree on fewer than that share of
     permutations (an estimated Jaccard similarity far below the LSH threshold: they met in a bucket by chance)
-    are dropped as each band is listed, so memory holds only the likely pairs.
+    are dropped as each band is listed, so memory holds only the likely pairs. ``compatible(a, b)`` (a mask over
+    pairs of rows, such as a length bound the caller's own test implies) drops pairs before the agreement is
+    counted, which costs a gather of two signature rows per pair.
 
         >>> band_neighbours(np.array([[1, 2], [1, 2], [3, 4]]), [np.arange(3)], bands=1, rows=2, window=8)
         array([[0, 1]])
@@ -104,6 +109,7 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
     found = [np.empty(0, dtype=np.int64)]
     low = sigs.astype(np.uint16) if min_agreement > 0 else sigs  # agreement read on the low 16 bits: half the
     # memory to gather, and unequal values agree there with odds 1 in 65,536
+    nibbles = _nibbles(sigs) if min_agreement > 0 else sigs
     by_rank = [np.argsort(rank, kind="stable") for rank in orders]
     for band in range(bands):
         columns = sigs[:, band * rows:(band + 1) * rows]
@@ -114,7 +120,10 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
             a, b = _run_pairs(order, keys[order], columns, window)
             listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
         codes = sorted_unique(np.concatenate(listed_pairs))
-        if min_agreement > 0 and len(codes):
+        if compatible is not None and len(codes):
+            codes = codes[compatible(codes // n, codes % n)]
+        if min_agreement > 0 and len(codes):  # the 4-bit bound first: one cache line per row
+            codes = codes[nibble_agreement(nibbles, codes // n, codes % n, sigs.shape[1]) >= min_agreement]
             codes = codes[agreement(low, codes // n, codes % n) >= min_agreement]
         found.append(codes)
     codes = sorted_unique(np.concatenate(found))
@@ -137,3 +146,30 @@ def agreement(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 
     for lo in range(0, len(a), chunk):
         out[lo:lo + chunk] = np.count_nonzero(sigs[a[lo:lo + chunk]] == sigs[b[lo:lo + chunk]], axis=1)
     return out / max(1, sigs.shape[1])
+
+
+_LOW_BITS = np.uint64(0x7777777777777777)
+
+
+def _nibbles(sigs: np.ndarray) -> np.ndarray:
+    """The low 4 bits of every signature value, two to a byte, viewed as uint64 words (16 values a word)."""
+    low = (sigs & 0xF).astype(np.uint8)
+    if low.shape[1] % 16:
+        low = np.pad(low, ((0, 0), (0, 16 - low.shape[1] % 16)), constant_values=0)
+    return np.ascontiguousarray(low[:, 0::2] | (low[:, 1::2] << 4)).view(np.uint64)
+
+
+def nibble_agreement(nibbles: np.ndarray, a: np.ndarray, b: np.ndarray, columns: int | None = None,
+                     chunk: int = 1 << 16) -> np.ndarray:
+    """An upper bound of ``agreement`` (values that agree agree on their low 4 bits): for each pair of rows of
+    ``_nibbles(sigs)``, the share of the ``columns`` (default: all packed) values whose low 4 bits agree. A zero
+    4-bit lane of ``x = u ^ v`` is found by adding 7 to its low 3 bits: the carry reaches its top bit iff the
+    lane is not zero."""
+    columns = columns or nibbles.shape[1] * 16
+    padding = nibbles.shape[1] * 16 - columns  # padded lanes are zero in every row: they always agree
+    out = np.empty(len(a), dtype=np.float64)
+    for lo in range(0, len(a), chunk):
+        x = nibbles[a[lo:lo + chunk]] ^ nibbles[b[lo:lo + chunk]]
+        zero = ~(((x & _LOW_BITS) + _LOW_BITS) | x | _LOW_BITS)
+        out[lo:lo + chunk] = np.bitwise_count(zero).sum(axis=1) - padding
+    return out / max(1, columns)

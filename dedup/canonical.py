@@ -70,8 +70,16 @@ def choose(root: list[int], contents: list[Content], rank: list[int]) -> list[in
         seen_twice = values[counts >= 2]
 
         def key(i: int) -> tuple[int, int, int, int]:
-            corroborated = int(np.isin(contents[i].shingles, seen_twice, assume_unique=True).sum())
+            corroborated = _shared(contents[i].shingles, seen_twice)
             return (-corroborated, -contents[i].paragraphs, contents[i].size - corroborated, rank[i])
 
         chosen[r] = min(group, key=key)
     return [chosen[r] for r in root]
+
+
+def _shared(values: np.ndarray, known: np.ndarray) -> int:
+    """How many of the sorted distinct ``values`` are in the sorted ``known`` (a binary search each)."""
+    if not known.size:
+        return 0
+    at = np.minimum(np.searchsorted(known, values), known.size - 1)
+    return int(np.count_nonzero(known[at] == values))

@@ -162,7 +162,7 @@ def is_bio(text: str) -> bool:
         return False
     if _BIO_START.match(body) and (_BIO_ROLE.search(body) or _BIO_FOLLOW.search(body)):
         return True
-    if body.isascii() and not any(mark in body.lower() for mark in ("follow", "subscribe")):
+    if body.isascii() and "follow" not in (low := body.lower()) and "subscribe" not in low:
         return False  # what _BIO_FOLLOW must find: the scan of a long paragraph is skipped
     return bool(_BIO_FOLLOW.search(body) and _BIO_ROLE.search(body))
 

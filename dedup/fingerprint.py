@@ -33,7 +33,7 @@ from datasketch import LeanMinHash, MinHash
 from .normalize import word_string
 
 EMPTY = np.uint32(0xFFFFFFFF)
-BLOCK_VALUES = 1 << 19  # permuted values per block in a batch (2 MiB of uint32: stays in cache)
+BLOCK_VALUES = 1 << 20  # permuted values per block in a batch (4 MiB of uint32)
 _MASK64 = (1 << 64) - 1
 _MIX = [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD,
         0xC4CEB9FE1A85EC53, 0x27D4EB2F165667C5, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9, 0x85EBCA77C2B2AE63]

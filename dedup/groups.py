@@ -14,7 +14,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import partial
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -43,19 +43,29 @@ class Group:
 
 
 def _char_hashes(text: str) -> np.ndarray:
-    """The byte 4-grams of ``text`` as unique uint32 values (the MinHash pre-mix scrambles them)."""
-    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.uint32)
-    if data.size < CHAR_GRAM:
-        data = np.pad(data, (0, CHAR_GRAM - data.size))
-    grams = (data[:-3] << 24) | (data[1:-2] << 16) | (data[2:-1] << 8) | data[3:]
-    return sorted_unique(grams)
+    """The byte 4-grams of ``text`` as unique uint32 values (the MinHash pre-mix scrambles them); a text shorter
+    than four bytes is padded with zero bytes."""
+    return sorted_unique(char_gram_runs([text])[0])
+
+
+def char_gram_runs(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The byte 4-grams of every key, as consecutive runs of uint32 values (``counts[i]`` for key i), computed
+    over all keys at once. A run may repeat a gram: the minimum of a MinHash permutation does not change."""
+    data = [k.encode("utf-8") for k in keys]
+    data = [d if len(d) >= CHAR_GRAM else d.ljust(CHAR_GRAM, b"\0") for d in data]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    buf = np.frombuffer(b"".join(data), dtype=np.uint8).astype(np.uint32)
+    grams = (buf[:-3] << 24) | (buf[1:-2] << 16) | (buf[2:-1] << 8) | buf[3:]
+    across = (np.cumsum(lengths)[:, None] - np.arange(CHAR_GRAM - 1, 0, -1)).ravel()  # the last 3 starts of a key
+    keep = np.ones(grams.size, dtype=bool)
+    keep[across[across < grams.size]] = False
+    return grams[keep], lengths - (CHAR_GRAM - 1)
 
 
 def gram_signatures(keys: list[str], fp: Fingerprinter) -> np.ndarray:
     """Character-gram signatures of skeleton keys, in one batch (``gram_signatures_shard`` passes a chunk at a
     time to keep the grams' memory small)."""
-    grams = [_char_hashes(k) for k in keys]
-    return fp.signatures_of_hash_sets(np.concatenate(grams), np.array([g.size for g in grams], dtype=np.int64))
+    return fp.signatures_of_hash_sets(*char_gram_runs(keys))
 
 
 def gram_signatures_shard(keys: Sequence[str], fp: Fingerprinter) -> list[np.ndarray]:
@@ -67,8 +77,13 @@ def gram_signatures_shard(keys: Sequence[str], fp: Fingerprinter) -> list[np.nda
     return rows
 
 
-def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
-               workers: int = 1) -> list[tuple[int, int]]:
+def near_eligible(key: str, config: BoilerplateConfig) -> bool:
+    """Whether a skeleton key is looked at for near-identical wordings (3 to ``max_group_tokens`` words)."""
+    return 3 <= len(key.split()) <= config.max_group_tokens
+
+
+def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, workers: int = 1,
+               signatures: Mapping[str, np.ndarray] | None = None) -> list[tuple[int, int]]:
     """Pairs of distinct keys (indices into the sorted ``keys``) that are near-identical wordings.
 
     Candidates share a character-gram LSH bucket and lie within ``NEAR_WINDOW`` places of each other when the
@@ -76,33 +91,45 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig,
     hold thousands of keys, and near-identical wordings sort next to each other by their start or their end.
     Grouping is transitive, so a run of variants is still joined through its neighbours. Candidates whose
     signatures agree on fewer than ``NEAR_MIN_AGREEMENT`` of the permutations (keys sharing a sentence, not a
-    wording) are dropped before any ratio is computed. Signatures are computed over shards by ``workers``
-    processes; ratios by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the
-    worker count.
+    wording) are dropped before any ratio is computed. Signatures (``gram_signatures``) are taken from
+    ``signatures`` by key or computed over shards by ``workers`` processes; ratios by rapidfuzz's ``cpdist`` in
+    C++ (``workers`` threads); the pairs do not depend on the worker count.
     """
-    eligible = [i for i, k in enumerate(keys) if 3 <= len(k.split()) <= config.max_group_tokens]
+    eligible = [i for i, k in enumerate(keys) if near_eligible(k, config)]
     if len(eligible) < 2:
         return []
-    sigs = np.stack(map_shards(partial(gram_signatures_shard, fp=fp), [keys[i] for i in eligible], workers))
+    if signatures is not None:
+        sigs = np.stack([signatures[keys[i]] for i in eligible])
+    else:
+        sigs = np.stack(map_shards(partial(gram_signatures_shard, fp=fp), [keys[i] for i in eligible], workers))
     by_end = np.argsort(np.argsort(np.array([keys[i][::-1] for i in eligible], dtype=object), kind="stable"),
                         kind="stable")
     bands, rows = band_params(NEAR_LSH_THRESHOLD, fp.num_perm)
+    cutoff = config.block_similarity * 100
+    lengths = np.array([len(keys[i]) for i in eligible], dtype=np.int64)
+
+    def ratio_reachable(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """fuzz.ratio is at most 200 * shorter / (sum of lengths): pairs below the cutoff even so cannot pass."""
+        la, lb = lengths[a], lengths[b]
+        return 200 * np.minimum(la, lb) >= (cutoff - 1e-6) * (la + lb)
+
     found = band_neighbours(sigs, [np.arange(len(eligible)), by_end], bands, rows, NEAR_WINDOW,
-                            NEAR_MIN_AGREEMENT)
+                            NEAR_MIN_AGREEMENT, ratio_reachable)
     pairs = [(eligible[a], eligible[b]) for a, b in found.tolist()]
     if not pairs:
         return []
-    cutoff = config.block_similarity * 100
     scores = process.cpdist([keys[i] for i, _ in pairs], [keys[j] for _, j in pairs], scorer=fuzz.ratio,
                             score_cutoff=cutoff, workers=workers)
     return [pair for pair, score in zip(pairs, scores.tolist()) if score >= cutoff]
 
 
 def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateConfig,
-                 skeletons: list[str] | None = None, workers: int = 1) -> list[Group]:
+                 skeletons: list[str] | None = None, workers: int = 1,
+                 signatures: Mapping[str, np.ndarray] | None = None) -> list[Group]:
     """Groups of two or more blocks (by block index) with the same or a near-identical wording.
 
-    ``skeletons`` (by block index) are the blocks' skeleton keys when the caller has them already.
+    ``skeletons`` (by block index) are the blocks' skeleton keys, and ``signatures`` the character-gram
+    signatures of the ``near_eligible`` ones (by key), when the caller has them already.
     """
     by_key: dict[str, list[int]] = defaultdict(list)
     for bid in sorted(texts):
@@ -118,7 +145,7 @@ def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateCo
             i = parent[i]
         return i
 
-    for i, j in _near_keys(keys, fp, config, workers):
+    for i, j in _near_keys(keys, fp, config, workers, signatures):
         ri, rj = find(i), find(j)
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)

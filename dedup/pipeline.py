@@ -29,12 +29,12 @@ from .candidates import candidate_pairs
 from .cluster import cluster
 from .config import ClusterConfig, Config
 from .fingerprint import Fingerprinter, shingle_hashes, sorted_unique, spaced_shingle_hashes
-from .groups import Group, block_groups
+from .groups import Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, tokens, word_string
-from .parallel import default_workers, map_shards
-from .records import Block, BlockNote, Corpus
-from .segment import segment
+from .parallel import default_workers, map_shards, per_shard, run_together
+from .records import BlockNote, Corpus
+from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner
 from .verify import Content, Verdict, verify
 from .write import check_out_dir, write_outputs
@@ -154,36 +154,46 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     """
     timings = {} if timings is None else timings
     memo = memo or Memo()
+    fp = _fingerprinter(config)
     with _timed(timings, "segment", progress):
         corpus.blocks = []
         for page in corpus.pages:
             corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
-        skeletons = skeleton_keys(corpus.blocks, workers)
-        corpus.occurrences, notes = segment(corpus, config.segment, skeletons, workers)
+        facts = text_facts(corpus, config, fp, workers)
+        looks = {text: (facts.skeletons[n], facts.features[n]) for text, n in facts.index.items()}
+        skeletons, feats = block_looks(corpus, config.segment, known=looks)
+        corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
+        del feats, looks
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-    words = dict(zip(texts, map_shards(word_counts_shard, list(texts.values()), workers)))
-    fp = _fingerprinter(config)
-    with _timed(timings, "groups", progress):
-        groups = block_groups(texts, fp, config.boilerplate, skeletons, workers)
-    del skeletons
+    words = {bid: facts.words[facts.index[text]] for bid, text in texts.items()}
     headings = boilerplate.story_headings(notes, texts)
-    with _timed(timings, "templates", progress):
-        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers)
+    with _timed(timings, "groups+templates+first round", progress):
+        inner = max(1, workers // 3)  # the three run at once, each with its share of the workers
+        took: list[float] = []
+        token_text = {text: facts.tokens[n] for text, n in facts.index.items()}
+        grams = facts.grams
+        del facts
+        (contents, root, verdicts), miner, groups = run_together([
+            partial(_first_round, corpus, notes, fp, config, memo, inner),  # here: its memo is kept
+            partial(TemplateMiner, texts, notes, fp, config.boilerplate, headings, inner, token_text),
+            partial(block_groups, texts, fp, config.boilerplate, skeletons, inner, grams)], workers, len(texts), took)
+        if progress is not None:
+            progress("first round, templates, groups: {:.2f}, {:.2f}, {:.2f} CPU s".format(*took))
+    del skeletons, grams, token_text
     shared: set[int] = set()
     templated: set[int] = set()
-    root: list[int] = []
     templates: list[Template] = []
     rounds = 0
-    contents: list[Content] = []
     excluded: set[int] = set()
     for rounds in range(1, config.cluster.max_rounds + 1):
-        with _timed(timings, "fingerprint", progress):
-            changed = (shared | templated) ^ excluded
-            excluded = shared | templated
-            contents = round_contents(corpus, notes, contents, excluded, changed, config.fingerprint.shingle_size,
-                                      workers)
-        with _timed(timings, "cluster", progress):
-            root, verdicts = find_copies(contents, corpus, fp, config, memo)
+        if rounds > 1:  # the first round clusters the whole content, before any boilerplate is known
+            with _timed(timings, "fingerprint", progress):
+                changed = (shared | templated) ^ excluded
+                excluded = shared | templated
+                contents = round_contents(corpus, notes, contents, excluded, changed, fp,
+                                          config.fingerprint.lead_tokens, workers, memo)
+            with _timed(timings, "cluster", progress):
+                root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
             now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate)
@@ -203,6 +213,13 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     return Result(corpus, notes, groups, support, root, verdicts, contents, templates, rounds, timings)
 
 
+def _first_round(corpus: Corpus, notes: list[BlockNote], fp: Fingerprinter, config: Config, memo: Memo,
+                 workers: int) -> tuple[list[Content], list[int], dict[tuple[int, int], Verdict]]:
+    """Contents with every body block, and the clusters they give: the first round, which needs no boilerplate."""
+    contents = round_contents(corpus, notes, [], set(), set(), fp, config.fingerprint.lead_tokens, workers, memo)
+    return (contents, *find_copies(contents, corpus, fp, config, memo))
+
+
 def _keep_story_body(notes: list[BlockNote], words: dict[int, int], labelled: set[int], shared: set[int]) -> set[int]:
     """Drop template labels from articles they would hollow out: a story told in templated sentences (a filing
     notice, a weekly statistic) is content; a template is boilerplate only beside a story of its own."""
@@ -217,11 +234,46 @@ def _keep_story_body(notes: list[BlockNote], words: dict[int, int], labelled: se
     return {b for b in labelled if notes[b].occurrence not in hollow}
 
 
-def skeleton_keys(blocks: list[Block], workers: int = 1) -> list[str]:
-    """Each block's skeleton, computed once per distinct text (exact reprints repeat most blocks)."""
-    distinct = list(dict.fromkeys(block.text for block in blocks))
-    known = dict(zip(distinct, map_shards(skeleton_shard, distinct, workers)))
-    return [known[block.text] for block in blocks]
+@dataclass
+class TextFacts:
+    """What the stages ask of the distinct block texts, computed once per text in the process pool: one column
+    per fact, row ``index[text]``."""
+
+    index: dict[str, int]
+    skeletons: list[str]  # segment and groups
+    features: list[Features]  # segment (with one blank line above)
+    words: list[int]  # len(tokens(text)): shares of a story
+    tokens: list[str]  # " ".join(tokens(text)): templates
+    grams: dict[str, np.ndarray]  # character-gram signature of each ``near_eligible`` skeleton: groups
+
+
+def text_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1) -> TextFacts:
+    """``TextFacts`` of every distinct block text (reprints repeat most blocks), by ``workers`` processes."""
+    distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
+    facts = TextFacts({text: n for n, text in enumerate(distinct)}, [], [], [], [], {})
+    for skeletons, features, words, tokens_, keys, grams in per_shard(
+            partial(text_facts_shard, config=config, fp=fp), distinct, workers):
+        facts.skeletons.extend(skeletons)
+        facts.features.extend(features)
+        facts.words.extend(words)
+        facts.tokens.extend(tokens_)
+        facts.grams.update(zip(keys, grams))
+    return facts
+
+
+FactColumns = tuple[list[str], list[Features], list[int], list[str], list[str], np.ndarray]
+
+
+def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
+    """The columns of ``TextFacts`` for a shard of texts, the gram signatures as one matrix with a row per
+    distinct ``near_eligible`` skeleton (``keys``)."""
+    looks = looks_shard(texts, config.segment)
+    skeletons = [key for key, _ in looks]
+    keys = [key for key in dict.fromkeys(skeletons) if near_eligible(key, config.boilerplate)]
+    words = [tokens(text) for text in texts]
+    grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, fp.num_perm), dtype=np.uint32)
+    return (skeletons, [features for _, features in looks], [len(w) for w in words], [" ".join(w) for w in words],
+            keys, grams)
 
 
 def skeleton_shard(texts: Sequence[str]) -> list[str]:
@@ -229,25 +281,38 @@ def skeleton_shard(texts: Sequence[str]) -> list[str]:
     return [skeleton(text) for text in texts]
 
 
-def word_counts_shard(texts: Sequence[str]) -> list[int]:
-    """Token counts of a shard of texts."""
-    return [len(tokens(text)) for text in texts]
-
-
 def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Content], excluded: set[int],
-                   changed: set[int], shingle_size: int, workers: int = 1) -> list[Content]:
+                   changed: set[int], fp: Fingerprinter, lead_tokens: int, workers: int = 1,
+                   memo: Memo | None = None) -> list[Content]:
     """Every occurrence's content without ``excluded`` blocks; occurrences holding none of the ``changed`` blocks
-    (whose exclusion changed since the round that made ``previous``) keep their previous content."""
+    (whose exclusion changed since the round that made ``previous``) keep their previous content.
+
+    The signatures of new contents (whole content and first ``lead_tokens`` words) are computed in the same
+    shards and kept in ``memo`` by digest, where ``find_copies`` looks for them first.
+    """
     redo = [i for i, occ in enumerate(corpus.occurrences) if not previous or not changed.isdisjoint(occ.blocks)]
     bodies = [tuple(corpus.blocks[b].text for b in corpus.occurrences[i].blocks
                     if notes[b].role == "body" and b not in excluded) for i in redo]
-    fresh = dict(zip(redo, map_shards(partial(contents_shard, shingle_size=shingle_size), bodies, workers)))
-    return [fresh[i] if i in fresh else previous[i] for i in range(len(corpus.occurrences))]
+    fresh: list[Content] = []
+    for found, sigs, leads in per_shard(partial(contents_shard, fp=fp, lead_tokens=lead_tokens), bodies, workers):
+        fresh.extend(found)
+        if memo is not None:
+            for content, sig, lead in zip(found, sigs, leads):
+                memo.signatures.setdefault(content.digest, sig)
+                memo.leads.setdefault(content.digest, lead)
+    by_occurrence = dict(zip(redo, fresh))
+    return [by_occurrence[i] if i in by_occurrence else previous[i] for i in range(len(corpus.occurrences))]
 
 
-def contents_shard(bodies: Sequence[tuple[str, ...]], shingle_size: int) -> list[Content]:
-    """Contents of a shard of articles, each given as its body block texts."""
-    return [content_of_texts(texts, shingle_size) for texts in bodies]
+def contents_shard(bodies: Sequence[tuple[str, ...]], fp: Fingerprinter,
+                   lead_tokens: int) -> tuple[list[Content], np.ndarray, np.ndarray]:
+    """Contents of a shard of articles, each given as its body block texts, with the signature of each content
+    and of its first ``lead_tokens`` words (rows in order)."""
+    found = [content_of_texts(texts, fp.shingle_size) for texts in bodies]
+    sigs = fp.signatures_of_hash_sets(np.concatenate([c.shingles for c in found] or [np.empty(0, np.uint32)]),
+                                      np.array([c.size for c in found], dtype=np.int64))
+    leads = fp.signatures([c.text.split(" ", lead_tokens)[:lead_tokens] for c in found])
+    return found, sigs, leads
 
 
 def content_of_texts(texts: Sequence[str], shingle_size: int = 5) -> Content:

@@ -14,9 +14,8 @@ A JSONL record is always exactly one article.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import partial
-from typing import Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from rapidfuzz import fuzz
 
@@ -33,9 +32,8 @@ FOOTER_KINDS = frozenset({"navigation", "footer", "newsletter", "share"})
 LIST_SECTIONS = frozenset({"related", "comments", "newsletter", "hashtags", "share"})
 
 
-@dataclass(frozen=True)
-class Features:
-    """What segmentation needs to know about one block."""
+class Features(NamedTuple):
+    """What segmentation needs to know about one block (a tuple: cheap to pass between processes)."""
 
     title: str
     bullet: bool
@@ -62,9 +60,30 @@ def text_features(text: str, config: SegmentConfig, gap: int = 1) -> Features:
                     chrome.word_count(text), gap, caps)
 
 
-def features_shard(items: Sequence[tuple[str, int]], config: SegmentConfig) -> list[Features]:
-    """Features of a shard of (block text, gap) items (a unit of work for ``parallel.map_shards``)."""
-    return [text_features(text, config, gap) for text, gap in items]
+def looks_shard(texts: Sequence[str], config: SegmentConfig) -> list[tuple[str, Features]]:
+    """Skeleton and features (one blank line above) of each of a shard of block texts (a unit of work for
+    ``parallel.map_shards``)."""
+    return [(skeleton(text), text_features(text, config)) for text in texts]
+
+
+def block_looks(corpus: Corpus, config: SegmentConfig, workers: int = 1,
+                known: Mapping[str, Sequence[Any]] | None = None) -> tuple[list[str], list[Features]]:
+    """Each block's skeleton and features, from ``known`` (by text: a sequence that starts with the skeleton and
+    the features with one blank line above, such as ``looks_shard`` gives) or computed once per distinct text (reprints repeat most blocks) by ``workers`` processes; a block's
+    features then take its own gap."""
+    if known is None:
+        distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
+        known = dict(zip(distinct, map_shards(partial(looks_shard, config=config), distinct, workers)))
+    skeletons, feats = [], []
+    with_gap: dict[tuple[str, int], Features] = {}
+    for block, gap in zip(corpus.blocks, _gaps(corpus)):
+        looked = known[block.text]
+        key, base = looked[0], looked[1]
+        skeletons.append(key)
+        if gap != base.gap:
+            base = with_gap.get((block.text, gap)) or with_gap.setdefault((block.text, gap), base._replace(gap=gap))
+        feats.append(base)
+    return skeletons, feats
 
 
 def _all_caps(title: str) -> bool:
@@ -111,12 +130,14 @@ def boundary_blocks(corpus: Corpus, keys: list[str] | None = None) -> set[int]:
             and not chrome.is_heading(corpus.blocks[i].text)}
 
 
-def segment(corpus: Corpus, config: SegmentConfig, skeletons: list[str] | None = None,
+def segment(corpus: Corpus, config: SegmentConfig, looks: tuple[list[str], list[Features]] | None = None,
             workers: int = 1) -> tuple[list[Occurrence], list[BlockNote]]:
-    """Find every article occurrence; return occurrences and one note per block (role, kind, occurrence)."""
+    """Find every article occurrence; return occurrences and one note per block (role, kind, occurrence).
+
+    ``looks`` are the blocks' skeletons and features (``block_looks``) when the caller has them already.
+    """
     notes = [BlockNote() for _ in corpus.blocks]
-    feats = map_shards(partial(features_shard, config=config),
-                       [(b.text, gap) for b, gap in zip(corpus.blocks, _gaps(corpus))], workers)
+    skeletons, feats = looks or block_looks(corpus, config, workers)
     boundary = boundary_blocks(corpus, skeletons)
     by_page: dict[int, list[int]] = defaultdict(list)
     for block in corpus.blocks:

@@ -22,8 +22,9 @@ story's own content stays content; the phrase is reported as a ``stock-opening``
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -32,7 +33,7 @@ from rapidfuzz.distance import LCSseq, Levenshtein
 
 from .candidates import band_neighbours, band_params
 from .config import BoilerplateConfig
-from .fingerprint import Fingerprinter, shingle_hashes
+from .fingerprint import Fingerprinter, batch_shingle_hashes
 from .normalize import tokens
 from .records import BlockNote
 
@@ -74,7 +75,7 @@ def _codes(seqs: list[tuple[str, ...]]) -> list[Code]:
         ids = {w: i for i, w in enumerate(vocab)}
         return [[ids[w] for w in q] for q in seqs]
     chars = {w: chr(i + len(SURROGATES) if i >= SURROGATES.start else i) for i, w in enumerate(vocab)}
-    return ["".join(chars[w] for w in q) for q in seqs]
+    return ["".join(map(chars.__getitem__, q)) for q in seqs]
 
 
 def _aligned_fixed(a: Code, b: Code) -> list[tuple[int, int]]:
@@ -118,24 +119,19 @@ def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float,
             if s or _fixed_count(codes[a], codes[b]) >= n]
 
 
-def _wordset_signatures(seqs: list[tuple[str, ...]], fp: Fingerprinter, chunk: int = 2048) -> np.ndarray:
-    """MinHash signature of each sequence's word set: per permutation, the minimum over its words' signatures."""
-    vocab = sorted({w for q in seqs for w in q})
-    ids = {w: i for i, w in enumerate(vocab)}
-    words = [fp.signature_of_hashes(h.reshape(1)) for h in shingle_hashes(vocab, 1)]
-    rows = np.stack(words + [fp.signature_of_hashes(np.empty(0, dtype=np.uint32))])  # last: padding, never least
-    sigs = np.empty((len(seqs), fp.num_perm), dtype=rows.dtype)
+def _wordset_signatures(seqs: list[tuple[str, ...]], fp: Fingerprinter, chunk: int = 4096) -> np.ndarray:
+    """MinHash signature of each sequence's word set (its one-word shingles; a repeated word changes no minimum),
+    ``chunk`` sequences at a time."""
+    sigs = np.empty((len(seqs), fp.num_perm), dtype=np.uint32)
     for start in range(0, len(seqs), chunk):
-        part = seqs[start:start + chunk]
-        lengths = np.array([len(q) for q in part])
-        grid = np.full((len(part), lengths.max()), len(vocab), dtype=np.int64)
-        grid[np.arange(lengths.max()) < lengths[:, None]] = [ids[w] for q in part for w in q]
-        sigs[start:start + len(part)] = rows[grid].min(axis=1)
+        sigs[start:start + chunk] = fp.signatures_of_hash_sets(*batch_shingle_hashes(seqs[start:start + chunk], 1))
     return sigs
 
 
-def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter) -> np.ndarray:
-    """Pairs of sorted sequences near each other in an LSH bucket of their word sets, listed by first and last words."""
+def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter, coverage: float = 0.0) -> np.ndarray:
+    """Pairs of sorted sequences near each other in an LSH bucket of their word sets, listed by first and last
+    words, whose lengths allow an alignment fixing ``MIN_FIXED`` tokens and ``coverage`` of the longer (the
+    first bound ``_template_pairs`` applies)."""
     if not seqs:
         return np.empty((0, 2), dtype=np.int64)
     sigs = _wordset_signatures(seqs, fp)
@@ -143,7 +139,14 @@ def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter) -> np.ndarray:
     end_rank = np.empty(len(seqs), dtype=np.int64)
     end_rank[by_end] = np.arange(len(seqs))
     bands, rows = band_params(WORDSET_LSH_THRESHOLD, fp.num_perm)
-    return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT)
+    lengths = np.array([len(q) for q in seqs], dtype=np.int64)
+
+    def alignable(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        shorter, longer = np.minimum(lengths[a], lengths[b]), np.maximum(lengths[a], lengths[b])
+        return shorter >= np.maximum(MIN_FIXED, coverage * longer)
+
+    return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT,
+                           alignable)
 
 
 def _union(pairs: list[tuple[int, int]]) -> list[list[int]]:
@@ -227,21 +230,24 @@ class TemplateMiner:
     """
 
     def __init__(self, texts: dict[int, str], notes: list[BlockNote], fp: Fingerprinter,
-                 config: BoilerplateConfig, excluded: set[int], workers: int = 1) -> None:
+                 config: BoilerplateConfig, excluded: set[int], workers: int = 1,
+                 token_text: Mapping[str, str] | None = None) -> None:
+        """``token_text`` maps block texts to their ``tokens`` joined by spaces when the caller has them."""
         self.notes, self.config = notes, config
         body = {bid: text for bid, text in sorted(texts.items())
                 if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
+        split = (lambda text: token_text[text].split()) if token_text is not None else tokens
         self.lengths: dict[int, int] = {}
         blocks_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
         by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, (length, short, opening) in _token_shapes(body).items():
+        for bid, (length, short, opening) in _token_shapes(body, split).items():
             self.lengths[bid] = length
             if short is not None:
                 blocks_of[short].append(bid)
             if opening is not None:
                 by_opening[opening].append(bid)
         self.shapes = self._shapes(blocks_of, fp, workers)
-        self.openings = [_stock_opening(opening, members, {m: tokens(body[m]) for m in members})
+        self.openings = [_stock_opening(opening, members, {m: split(body[m]) for m in members})
                          for opening, members in sorted(by_opening.items())
                          if len(members) >= config.template_min_support]
 
@@ -250,7 +256,7 @@ class TemplateMiner:
         """Templates among distinct short token sequences: LSH on word sets, verified by word alignment."""
         seqs = sorted(blocks_of)
         codes = _codes(seqs)
-        candidates = _candidates(seqs, fp)
+        candidates = _candidates(seqs, fp, self.config.template_coverage)
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
         return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_of) for comp in _union(pairs)]
 
@@ -274,7 +280,7 @@ class TemplateMiner:
         return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
 
 
-def _token_shapes(body: dict[int, str]) -> dict[int, TokenShape]:
+def _token_shapes(body: dict[int, str], split: Callable[[str], list[str]] = tokens) -> dict[int, TokenShape]:
     """Per block: its token count, its tokens when it is short enough to be a template (``MIN_TOKENS`` to
     ``MAX_TOKENS``), and its first ``OPENING_TOKENS`` when it is a paragraph (``MIN_PARAGRAPH_TOKENS`` or more).
 
@@ -282,14 +288,15 @@ def _token_shapes(body: dict[int, str]) -> dict[int, TokenShape]:
     would hold several times its text. Each distinct text is tokenized once (reprints repeat most blocks).
     """
     vocab: dict[str, str] = {}
+    intern = vocab.setdefault  # intern(w, w): the one string kept for the word w
     of_text: dict[str, TokenShape] = {}
     shapes = {}
     for bid, text in body.items():
         shape = of_text.get(text)
         if shape is None:
-            words = tokens(text)
-            short = tuple(vocab.setdefault(w, w) for w in words) if MIN_TOKENS <= len(words) <= MAX_TOKENS else None
-            opening = (tuple(vocab.setdefault(w, w) for w in words[:OPENING_TOKENS])
+            words = split(text)
+            short = tuple(map(intern, words, words)) if MIN_TOKENS <= len(words) <= MAX_TOKENS else None
+            opening = (tuple(map(intern, words[:OPENING_TOKENS], words[:OPENING_TOKENS]))
                        if len(words) >= MIN_PARAGRAPH_TOKENS else None)
             shape = of_text[text] = (len(words), short, opening)
         shapes[bid] = shape
@@ -298,10 +305,9 @@ def _token_shapes(body: dict[int, str]) -> dict[int, TokenShape]:
 
 def _stock_opening(opening: tuple[str, ...], members: list[int], toks: dict[int, list[str]]) -> Template:
     """The longest common opening of the paragraphs, reported as a stock phrase (support not yet counted)."""
-    prefix = list(opening)
-    while all(len(toks[m]) > len(prefix) + 1 and toks[m][len(prefix)] == toks[members[0]][len(prefix)]
-              for m in members):
-        prefix.append(toks[members[0]][len(prefix)])
+    # Extended word by word while every member has that word next and at least one more after it.
+    common = len(os.path.commonprefix([toks[m] for m in members]))
+    prefix = toks[members[0]][:max(len(opening), min(common, min(len(toks[m]) for m in members) - 1))]
     text = " ".join(prefix) + " {REST}"
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
     cover = {m: round(len(prefix) / len(toks[m]), 4) for m in members}

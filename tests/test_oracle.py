@@ -203,7 +203,8 @@ def test_tokens_equal_the_plain_passes_on_seeds_and_generated_text() -> None:
 # month and weekday words inside longer words and after a URL, numbers with suffixes.
 SKELETON_PIECES = ["may", "May", "MAY", "mayor", "Jan.", "sept", "Monday", "mondays", "www.", "http://", "https://",
                    "x.com", ".co", ".uk", "a.example/p", "@", "me@x.org", "5", "5th", "1,000", "-", ".", " ", "\n",
-                   "_", "K", "\u212a", "\u00e9", "day", "sun"]
+                   "_", "K", "\u212a", "\u00e9", "day", "sun", "sepember", "Tues", "ABC", "--", "[", "1]", "[2]",
+                   "aMAY--", "Ma", "y"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -223,7 +224,8 @@ def test_skeleton_equals_every_pass_run_on_seeds_and_generated_text() -> None:
 
 
 @pytest.mark.parametrize("text", ["maywww.x.com", "Mondayhttp://x", "Jan.5", "sept@x.org", "KAY.COM may 5th",
-                                  "paid 1,000 on 5 May.", "\u212aMay", "visit www.site.example/p"])
+                                  "paid 1,000 on 5 May.", "\u212aMay", "visit www.site.example/p", "sepember 5",
+                                  "MayABC--day", "Ma[4]y 5", "fooMAY-- x", "5may mar. 3rd", "Jan.5.3 Sunday"])
 def test_skeleton_equals_every_pass_run_on_known_cases(text: str) -> None:
     assert skeleton(text) == reference_skeleton(text)
 
@@ -267,3 +269,17 @@ def test_is_bio_equals_the_plain_regexes_on_seeds_and_known_cases() -> None:
     for block in blocks + cases:
         assert chrome.is_bio(block) == plain_is_bio(block)
         assert chrome.word_count(block) == len(chrome.words(block))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=2**32 - 1))
+def test_nibble_agreement_counts_equal_low_bits_and_bounds_agreement(columns: int, seed: int) -> None:
+    from dedup.candidates import _nibbles, agreement, nibble_agreement
+
+    rng = np.random.default_rng(seed)
+    sigs = rng.choice(np.array([0, 1, 16, 17, 0xFFFF0000, 0xFFFF0001, 2**32 - 1], dtype=np.uint32), (12, columns))
+    a, b = rng.integers(0, 12, 30), rng.integers(0, 12, 30)
+    brute = np.array([np.count_nonzero((sigs[i] & 15) == (sigs[j] & 15)) for i, j in zip(a, b)]) / columns
+    got = nibble_agreement(_nibbles(sigs), a, b, columns)
+    assert np.array_equal(got, brute)
+    assert (got >= agreement(sigs, a, b)).all()

@@ -50,3 +50,28 @@ def test_outputs_do_not_depend_on_workers(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_default_workers_is_positive() -> None:
     assert 1 <= parallel.default_workers() <= (os.cpu_count() or 1)
+
+
+def test_per_shard_gives_one_result_per_contiguous_shard() -> None:
+    items = list(range(30))
+    got = parallel.per_shard(sum, items, workers=2, min_items=1)
+    assert len(got) == 2 * parallel.SHARDS_PER_WORKER and sum(got) == sum(items)
+    assert parallel.per_shard(sum, items, workers=1) == [sum(items)]
+
+
+def test_run_together_returns_results_in_order_and_keeps_only_the_first_tasks_side_effects(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    seen: list[int] = []
+
+    def task(n: int) -> tuple[int, int]:
+        seen.append(n)
+        return n, os.getpid()
+
+    tasks = [lambda n=n: task(n) for n in range(3)]
+    took: list[float] = []
+    results = parallel.run_together(tasks, workers=2, items=1, seconds=took)
+    assert [n for n, _ in results] == [0, 1, 2] and len(took) == 3
+    assert results[0][1] == os.getpid() and {pid for _, pid in results[1:]}.isdisjoint({os.getpid()})
+    assert seen == [0]  # the others ran in forked processes
+    assert [n for n, _ in parallel.run_together(tasks, workers=1)] == [0, 1, 2] and seen == [0, 0, 1, 2]
