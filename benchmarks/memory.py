@@ -16,8 +16,9 @@ About
 ``--near`` of the records are near-duplicate copies of a recent original made by simple edits: a paragraph dropped,
 a number changed, a word swapped, an "UPDATE 1-" headline, the last paragraph cut. Then it runs
 ``.venv/bin/dedup run FILE --out DIR --no-report --quiet`` under ``/usr/bin/time -v`` with a timeout and prints
-peak RSS, MB per 100k articles (also counted above the peak of a 20-article run, the fixed cost), wall time
-and articles/s.
+peak RSS of the main process, MB per 100k articles (also counted above the peak of a 20-article run, the fixed
+cost), the peak of the summed PSS of all its processes (the forked workers share the main process's pages;
+PSS divides shared pages among their sharers, so the sum is what the run holds), wall time and articles/s.
 
     python -m benchmarks.memory --articles 100000
 """
@@ -158,12 +159,13 @@ def report(n: int, size: int, cmd: list[str], timeout: float, base: float | None
     counted = articles_in(out) or n
     peak = m.peak_mb or 0.0
     growth = f"{(peak - base) * 100_000 / counted:,.0f}" if base is not None else "?"
+    tree = f"{m.tree_mb:,.0f}" if m.tree_mb else "?"
     return "\n".join(lines + [
         "| articles | input MB | wall s | articles/s | peak RSS MB | MB per 100k articles "
-        f"| above the {BASE_ARTICLES}-article run, per 100k |",
-        "|---|---|---|---|---|---|---|",
+        f"| above the {BASE_ARTICLES}-article run, per 100k | all processes, peak PSS MB |",
+        "|---|---|---|---|---|---|---|---|",
         f"| {counted:,} | {size / 2**20:,.0f} | {m.wall:,.1f} | {counted / m.wall:,.0f} | {peak:,.0f} "
-        f"| {peak * 100_000 / counted:,.0f} | {growth} |",
+        f"| {peak * 100_000 / counted:,.0f} | {growth} | {tree} |",
         f"({BASE_ARTICLES}-article run: {base if base is None else round(base)} MB peak; {load_note()} after the run)"])
 
 

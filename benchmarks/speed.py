@@ -39,6 +39,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass
@@ -306,6 +307,7 @@ class Measured:
     rc: int | None
     timed_out: bool = False
     stderr: str = ""
+    tree_mb: float | None = None  # peak of the summed PSS of every process in the command's group (Linux)
 
 
 def measure(cmd: Sequence[str], timeout: float, *, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -320,19 +322,48 @@ def measure(cmd: Sequence[str], timeout: float, *, cwd: Path | None = None, env:
 
 def _measure(full: list[str], use_time: bool, timeout: float, cwd: Path | None, env: dict[str, str] | None,
              out: TextIO) -> Measured:
-    """``measure`` with the command line built and standard output opened."""
+    """``measure`` with the command line built and standard output opened; the memory of the whole process group
+    (the command and the workers it forks) is sampled every ``TREE_SAMPLE_S`` seconds while it runs."""
     start = time.perf_counter()
-    proc = subprocess.Popen(full, stdout=out, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, cwd=cwd, env=env)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return Measured(time.perf_counter() - start, None, None, timed_out=True)
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as err_file:
+        proc = subprocess.Popen(full, stdout=out, stderr=err_file, text=True,
+                                start_new_session=True, cwd=cwd, env=env)
+        tree = 0.0
+        while proc.poll() is None:
+            if time.perf_counter() - start > timeout:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return Measured(time.perf_counter() - start, None, None, timed_out=True)
+            tree = max(tree, group_pss_mb(proc.pid))
+            try:
+                proc.wait(timeout=TREE_SAMPLE_S)
+            except subprocess.TimeoutExpired:
+                pass
+        wall = time.perf_counter() - start
+        err_file.seek(0)
+        err = err_file.read()
     own = err.split("\tCommand being timed:")[0] if use_time else err
-    return Measured(wall, peak_rss_mb(err, use_time), proc.returncode, stderr=own)
+    return Measured(wall, peak_rss_mb(err, use_time), proc.returncode, stderr=own, tree_mb=tree or None)
+
+
+TREE_SAMPLE_S = 0.25
+
+
+def group_pss_mb(group: int) -> float:
+    """Summed proportional set size (shared pages divided among their sharers) of the processes in a process
+    group, in MB; 0 where /proc cannot tell."""
+    total_kb = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group:  # the fields after the command name: state, ppid, pgrp, ...
+                continue
+            rollup = (stat.parent / "smaps_rollup").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        found = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+        total_kb += int(found.group(1)) if found else 0
+    return total_kb / 1024
 
 
 def peak_rss_mb(stderr: str, from_time: bool) -> float | None:

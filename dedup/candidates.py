@@ -53,20 +53,24 @@ def band_pairs(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int) -> set
     return set(zip(keys[codes // n].tolist(), keys[codes % n].tolist()))
 
 
-def _run_pairs(listed: np.ndarray, hashes: np.ndarray, columns: np.ndarray,
+def _run_pairs(listed: np.ndarray, hashes: np.ndarray, columns: np.ndarray | None,
                max_step: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows (listed[p], listed[p + step]), 1 <= step <= max_step, whose band keys ``hashes`` (in listed order)
-    are equal and whose band values agree (the key is a hash). Only positions still inside a run of equal keys
-    are looked at again for the next step, so the work is the number of pairs found, not steps times rows."""
+    are equal and, when ``columns`` are given, whose band values agree (the key is a hash; ``band_neighbours``
+    leaves a 64-bit collision, odds about rows^2 / 2^64 a band, to its agreement filter). Only positions still
+    inside a run of equal keys are looked at again for the next step, so the work is the number of pairs found,
+    not steps times rows."""
     firsts, seconds = [np.empty(0, dtype=listed.dtype)], [np.empty(0, dtype=listed.dtype)]
     live = np.arange(len(listed) - 1)
     step = 1
     while live.size and step <= max_step:
         live = live[hashes[live + step] == hashes[live]]
         a, b = listed[live], listed[live + step]
-        same = (columns[a] == columns[b]).all(axis=1)
-        firsts.append(a[same])
-        seconds.append(b[same])
+        if columns is not None:
+            same = (columns[a] == columns[b]).all(axis=1)
+            a, b = a[same], b[same]
+        firsts.append(a)
+        seconds.append(b)
         step += 1
         live = live[live + step < len(listed)]
     return np.concatenate(firsts), np.concatenate(seconds)
@@ -109,7 +113,7 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
     found = [np.empty(0, dtype=np.int64)]
     low = sigs.astype(np.uint16) if min_agreement > 0 else sigs  # agreement read on the low 16 bits: half the
     # memory to gather, and unequal values agree there with odds 1 in 65,536
-    nibbles = _nibbles(sigs) if min_agreement > 0 else sigs
+    byte = sigs.astype(np.uint8) if min_agreement > 0 else sigs  # values that agree agree on their low byte too
     by_rank = [np.argsort(rank, kind="stable") for rank in orders]
     for band in range(bands):
         columns = sigs[:, band * rows:(band + 1) * rows]
@@ -117,13 +121,13 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
         listed_pairs = [np.empty(0, dtype=np.int64)]
         for ranked in by_rank:
             order = ranked[np.argsort(keys[ranked], kind="stable")]  # by band key, then by rank
-            a, b = _run_pairs(order, keys[order], columns, window)
+            a, b = _run_pairs(order, keys[order], None, window)
             listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
         codes = sorted_unique(np.concatenate(listed_pairs))
         if compatible is not None and len(codes):
             codes = codes[compatible(codes // n, codes % n)]
-        if min_agreement > 0 and len(codes):  # the 4-bit bound first: one cache line per row
-            codes = codes[nibble_agreement(nibbles, codes // n, codes % n, sigs.shape[1]) >= min_agreement]
+        if min_agreement > 0 and len(codes):  # the low-byte bound first: half the memory to gather again
+            codes = codes[agreement(byte, codes // n, codes % n) >= min_agreement]
             codes = codes[agreement(low, codes // n, codes % n) >= min_agreement]
         found.append(codes)
     codes = sorted_unique(np.concatenate(found))
@@ -147,29 +151,3 @@ def agreement(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 
         out[lo:lo + chunk] = np.count_nonzero(sigs[a[lo:lo + chunk]] == sigs[b[lo:lo + chunk]], axis=1)
     return out / max(1, sigs.shape[1])
 
-
-_LOW_BITS = np.uint64(0x7777777777777777)
-
-
-def _nibbles(sigs: np.ndarray) -> np.ndarray:
-    """The low 4 bits of every signature value, two to a byte, viewed as uint64 words (16 values a word)."""
-    low = (sigs & 0xF).astype(np.uint8)
-    if low.shape[1] % 16:
-        low = np.pad(low, ((0, 0), (0, 16 - low.shape[1] % 16)), constant_values=0)
-    return np.ascontiguousarray(low[:, 0::2] | (low[:, 1::2] << 4)).view(np.uint64)
-
-
-def nibble_agreement(nibbles: np.ndarray, a: np.ndarray, b: np.ndarray, columns: int | None = None,
-                     chunk: int = 1 << 16) -> np.ndarray:
-    """An upper bound of ``agreement`` (values that agree agree on their low 4 bits): for each pair of rows of
-    ``_nibbles(sigs)``, the share of the ``columns`` (default: all packed) values whose low 4 bits agree. A zero
-    4-bit lane of ``x = u ^ v`` is found by adding 7 to its low 3 bits: the carry reaches its top bit iff the
-    lane is not zero."""
-    columns = columns or nibbles.shape[1] * 16
-    padding = nibbles.shape[1] * 16 - columns  # padded lanes are zero in every row: they always agree
-    out = np.empty(len(a), dtype=np.float64)
-    for lo in range(0, len(a), chunk):
-        x = nibbles[a[lo:lo + chunk]] ^ nibbles[b[lo:lo + chunk]]
-        zero = ~(((x & _LOW_BITS) + _LOW_BITS) | x | _LOW_BITS)
-        out[lo:lo + chunk] = np.bitwise_count(zero).sum(axis=1) - padding
-    return out / max(1, columns)

@@ -50,7 +50,7 @@ SURROGATES = range(0xD800, 0xE000)
 MAX_CODED_WORDS = 0x110000 - len(SURROGATES)
 
 Code = Sequence[Hashable]
-TokenShape = tuple[int, "tuple[str, ...] | None", "tuple[str, ...] | None"]  # length, short tokens, opening
+TokenShape = tuple[int, "str | None", "tuple[str, ...] | None"]  # length, short tokens joined, opening
 
 
 @dataclass
@@ -236,29 +236,37 @@ class TemplateMiner:
         self.notes, self.config = notes, config
         body = {bid: text for bid, text in sorted(texts.items())
                 if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
-        split = (lambda text: token_text[text].split()) if token_text is not None else tokens
+        joined = token_text.__getitem__ if token_text is not None else (lambda text: " ".join(tokens(text)))
         self.lengths: dict[int, int] = {}
-        blocks_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        blocks_of: dict[str, list[int]] = defaultdict(list)
         by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, (length, short, opening) in _token_shapes(body, split).items():
+        for bid, (length, short, opening) in _token_shapes(body, joined).items():
             self.lengths[bid] = length
             if short is not None:
                 blocks_of[short].append(bid)
             if opening is not None:
                 by_opening[opening].append(bid)
         self.shapes = self._shapes(blocks_of, fp, workers)
-        self.openings = [_stock_opening(opening, members, {m: split(body[m]) for m in members})
+        self.openings = [_stock_opening(opening, members, {m: joined(body[m]).split(" ") for m in members})
                          for opening, members in sorted(by_opening.items())
                          if len(members) >= config.template_min_support]
 
-    def _shapes(self, blocks_of: dict[tuple[str, ...], list[int]], fp: Fingerprinter,
-                workers: int) -> list[Template]:
-        """Templates among distinct short token sequences: LSH on word sets, verified by word alignment."""
-        seqs = sorted(blocks_of)
+    def _shapes(self, blocks_of: dict[str, list[int]], fp: Fingerprinter, workers: int) -> list[Template]:
+        """Templates among distinct short token sequences (given as their tokens joined by spaces): LSH on word
+        sets, verified by word alignment.
+
+        The joined strings sort as their token tuples do (tokens hold no space, and every character of a token
+        sorts after it), so the sequences are listed in token order without comparing tuples.
+        """
+        keys = sorted(blocks_of)
+        vocab: dict[str, str] = {}
+        intern = vocab.setdefault  # one string object per distinct word
+        seqs = [tuple(map(intern, words, words)) for words in (key.split(" ") for key in keys)]
+        blocks_by_seq = {seq: blocks_of[key] for seq, key in zip(seqs, keys)}
         codes = _codes(seqs)
         candidates = _candidates(seqs, fp, self.config.template_coverage)
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
-        return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_of) for comp in _union(pairs)]
+        return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_by_seq) for comp in _union(pairs)]
 
     def _stories(self, blocks: list[int], cluster_of: dict[int, int]) -> int:
         """Distinct story clusters among the blocks' articles."""
@@ -280,12 +288,13 @@ class TemplateMiner:
         return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
 
 
-def _token_shapes(body: dict[int, str], split: Callable[[str], list[str]] = tokens) -> dict[int, TokenShape]:
-    """Per block: its token count, its tokens when it is short enough to be a template (``MIN_TOKENS`` to
-    ``MAX_TOKENS``), and its first ``OPENING_TOKENS`` when it is a paragraph (``MIN_PARAGRAPH_TOKENS`` or more).
+def _token_shapes(body: dict[int, str], joined: Callable[[str], str]) -> dict[int, TokenShape]:
+    """Per block: its token count, its tokens joined by spaces when it is short enough to be a template
+    (``MIN_TOKENS`` to ``MAX_TOKENS``), and its first ``OPENING_TOKENS`` when it is a paragraph
+    (``MIN_PARAGRAPH_TOKENS`` or more); ``joined(text)`` is ``" ".join(tokens(text))``.
 
-    Only these are kept, with one string object per distinct word: a token list per block of a large corpus
-    would hold several times its text. Each distinct text is tokenized once (reprints repeat most blocks).
+    Only these are kept, the openings with one string object per distinct word: a token list per block of a large
+    corpus would hold several times its text. Each distinct text is looked at once (reprints repeat most blocks).
     """
     vocab: dict[str, str] = {}
     intern = vocab.setdefault  # intern(w, w): the one string kept for the word w
@@ -294,11 +303,11 @@ def _token_shapes(body: dict[int, str], split: Callable[[str], list[str]] = toke
     for bid, text in body.items():
         shape = of_text.get(text)
         if shape is None:
-            words = split(text)
-            short = tuple(map(intern, words, words)) if MIN_TOKENS <= len(words) <= MAX_TOKENS else None
-            opening = (tuple(map(intern, words[:OPENING_TOKENS], words[:OPENING_TOKENS]))
-                       if len(words) >= MIN_PARAGRAPH_TOKENS else None)
-            shape = of_text[text] = (len(words), short, opening)
+            line = joined(text)
+            length = line.count(" ") + 1 if line else 0
+            short = line if MIN_TOKENS <= length <= MAX_TOKENS else None
+            first = line.split(" ", OPENING_TOKENS)[:OPENING_TOKENS] if length >= MIN_PARAGRAPH_TOKENS else None
+            shape = of_text[text] = (length, short, tuple(map(intern, first, first)) if first else None)
         shapes[bid] = shape
     return shapes
 

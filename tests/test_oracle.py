@@ -270,16 +270,3 @@ def test_is_bio_equals_the_plain_regexes_on_seeds_and_known_cases() -> None:
         assert chrome.is_bio(block) == plain_is_bio(block)
         assert chrome.word_count(block) == len(chrome.words(block))
 
-
-@settings(max_examples=60, deadline=None)
-@given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=2**32 - 1))
-def test_nibble_agreement_counts_equal_low_bits_and_bounds_agreement(columns: int, seed: int) -> None:
-    from dedup.candidates import _nibbles, agreement, nibble_agreement
-
-    rng = np.random.default_rng(seed)
-    sigs = rng.choice(np.array([0, 1, 16, 17, 0xFFFF0000, 0xFFFF0001, 2**32 - 1], dtype=np.uint32), (12, columns))
-    a, b = rng.integers(0, 12, 30), rng.integers(0, 12, 30)
-    brute = np.array([np.count_nonzero((sigs[i] & 15) == (sigs[j] & 15)) for i, j in zip(a, b)]) / columns
-    got = nibble_agreement(_nibbles(sigs), a, b, columns)
-    assert np.array_equal(got, brute)
-    assert (got >= agreement(sigs, a, b)).all()
