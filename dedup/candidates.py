@@ -12,14 +12,16 @@ the full story). Candidates only over-approximate; ``verify`` decides. Output is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from datasketch import MinHashLSH
 
 from .config import ClusterConfig
 from .fingerprint import Fingerprinter, sorted_unique
+from .parallel import map_shared
 
 Compatible = Callable[[np.ndarray, np.ndarray], np.ndarray]  # rows a, b -> mask of the pairs worth a closer look
 
@@ -94,7 +96,8 @@ def candidate_pairs(signatures: dict[int, np.ndarray], leads: dict[int, np.ndarr
 
 
 def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows: int, window: int,
-                    min_agreement: float = 0.0, compatible: Compatible | None = None) -> np.ndarray:
+                    min_agreement: float = 0.0, compatible: Compatible | None = None,
+                    workers: int = 1) -> np.ndarray:
     """Sorted (k, 2) array of rows (i, j), i < j, that share a band bucket and lie within ``window`` places of
     each other when the bucket is listed in one of ``orders`` (a rank per row).
 
@@ -104,34 +107,61 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
     permutations (an estimated Jaccard similarity far below the LSH threshold: they met in a bucket by chance)
     are dropped as each band is listed, so memory holds only the likely pairs. ``compatible(a, b)`` (a mask over
     pairs of rows, such as a length bound the caller's own test implies) drops pairs before the agreement is
-    counted, which costs a gather of two signature rows per pair.
+    counted, which costs a gather of two signature rows per pair. The bands are shared among ``workers``
+    processes, which read the arrays from the parent's memory (``parallel.map_shared``); the pairs do not
+    depend on their number.
 
         >>> band_neighbours(np.array([[1, 2], [1, 2], [3, 4]]), [np.arange(3)], bands=1, rows=2, window=8)
         array([[0, 1]])
     """
     n = len(sigs)
-    found = [np.empty(0, dtype=np.int64)]
     low = sigs.astype(np.uint16) if min_agreement > 0 else sigs  # agreement read on the low 16 bits: half the
     # memory to gather, and unequal values agree there with odds 1 in 65,536
     byte = sigs.astype(np.uint8) if min_agreement > 0 else sigs  # values that agree agree on their low byte too
-    by_rank = [np.argsort(rank, kind="stable") for rank in orders]
-    for band in range(bands):
-        columns = sigs[:, band * rows:(band + 1) * rows]
+    job = _NeighbourJob(sigs, [np.argsort(rank, kind="stable") for rank in orders], rows, window, min_agreement,
+                        compatible, low, byte)
+    found = map_shared(job.bands, list(range(bands)), workers, min_items=MIN_ROWS_TO_SHARE // max(1, n) + 1)
+    codes = sorted_unique(np.concatenate([np.empty(0, dtype=np.int64), *found]))
+    return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), dtype=np.int64)
+
+
+MIN_ROWS_TO_SHARE = 50_000  # rows * bands below this: the bands are listed here, without a pool
+
+
+@dataclass
+class _NeighbourJob:
+    """What every band of ``band_neighbours`` reads."""
+
+    sigs: np.ndarray
+    by_rank: list[np.ndarray]
+    rows: int
+    window: int
+    min_agreement: float
+    compatible: Compatible | None
+    low: np.ndarray
+    byte: np.ndarray
+
+    def bands(self, bands: Sequence[int]) -> list[np.ndarray]:
+        """The kept pair codes (i * n + j) of each band, sorted."""
+        return [self.band(band) for band in bands]
+
+    def band(self, band: int) -> np.ndarray:
+        """The kept pair codes of one band."""
+        n, sigs = len(self.sigs), self.sigs
+        columns = sigs[:, band * self.rows:(band + 1) * self.rows]
         keys = _band_hash(columns)
         listed_pairs = [np.empty(0, dtype=np.int64)]
-        for ranked in by_rank:
+        for ranked in self.by_rank:
             order = ranked[np.argsort(keys[ranked], kind="stable")]  # by band key, then by rank
-            a, b = _run_pairs(order, keys[order], None, window)
+            a, b = _run_pairs(order, keys[order], None, self.window)
             listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
         codes = sorted_unique(np.concatenate(listed_pairs))
-        if compatible is not None and len(codes):
-            codes = codes[compatible(codes // n, codes % n)]
-        if min_agreement > 0 and len(codes):  # the low-byte bound first: half the memory to gather again
-            codes = codes[agreement(byte, codes // n, codes % n) >= min_agreement]
-            codes = codes[agreement(low, codes // n, codes % n) >= min_agreement]
-        found.append(codes)
-    codes = sorted_unique(np.concatenate(found))
-    return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), dtype=np.int64)
+        if self.compatible is not None and len(codes):
+            codes = codes[self.compatible(codes // n, codes % n)]
+        if self.min_agreement > 0 and len(codes):  # the low-byte bound first: half the memory to gather again
+            codes = codes[agreement(self.byte, codes // n, codes % n) >= self.min_agreement]
+            codes = codes[agreement(self.low, codes // n, codes % n) >= self.min_agreement]
+        return codes
 
 
 def _band_hash(columns: np.ndarray) -> np.ndarray:

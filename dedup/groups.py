@@ -114,7 +114,7 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, wo
         return 200 * np.minimum(la, lb) >= (cutoff - 1e-6) * (la + lb)
 
     found = band_neighbours(sigs, [np.arange(len(eligible)), by_end], bands, rows, NEAR_WINDOW,
-                            NEAR_MIN_AGREEMENT, ratio_reachable)
+                            NEAR_MIN_AGREEMENT, ratio_reachable, workers)
     pairs = [(eligible[a], eligible[b]) for a, b in found.tolist()]
     if not pairs:
         return []

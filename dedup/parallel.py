@@ -11,18 +11,19 @@ in the same order, as one call over all items. Outputs are therefore byte-identi
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_ITEMS = 4000  # below this a pool costs more than it saves
 SHARDS_PER_WORKER = 4
-_TASKS: Sequence[Callable[[], Any]] = ()  # what ``run_together``'s forked processes run, read by index
+_SHARED: Callable[[Sequence[Any]], list[Any]] | None = None  # what ``map_shared``'s forked processes run
 
 
 def default_workers() -> int:
@@ -68,45 +69,41 @@ def per_shard(fn: Callable[[Sequence[T]], R], items: Sequence[T], workers: int,
     if workers <= 1 or len(items) < (MIN_ITEMS if min_items is None else min_items):
         return [fn(items)]
     context = _fork_context() or multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with _frozen_gc(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(fn, shards(items, workers * SHARDS_PER_WORKER)))
 
 
-def run_together(tasks: Sequence[Callable[[], R]], workers: int, items: int = MIN_ITEMS,
-                 seconds: list[float] | None = None) -> list[R]:
-    """The results of independent zero-argument ``tasks``, in order; each task's CPU time (of the process that
-    ran it) is appended to ``seconds`` when given.
+@contextmanager
+def _frozen_gc() -> Iterator[None]:
+    """The parent's objects moved out of the garbage collector's reach while forked workers run: a collection in
+    a worker would otherwise write to every object's header and copy nearly every page of the parent it shares."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
-    With ``workers`` >= 2, fork available and ``items`` (the size of the work) at least ``MIN_ITEMS``, the first
-    task runs here while each other task runs at the same time in a forked process of its own (the system shares
-    the CPUs among them; they read the data the tasks close over from the parent's memory, and nothing is pickled
-    but their results); otherwise they run here one after another. Each task computes the same result either
-    way; only the first task's side effects (on the parent's objects) are kept.
+
+def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int,
+               min_items: int | None = None) -> list[R]:
+    """``map_shards`` for a function that is not pickled: a closure or bound method over large arrays.
+
+    The shards' processes are forked after ``fn`` is set aside for them, so they read it, and the arrays it holds,
+    from the parent's memory (numpy data is not copied when read); only the items and the results are pickled.
+    Without fork, ``fn(items)`` runs here.
     """
-    global _TASKS
-    context = _fork_context()
-    if workers <= 1 or len(tasks) < 2 or items < MIN_ITEMS or context is None:
-        timed = [_timed_call(task) for task in tasks]
-    else:
-        _TASKS = tasks
-        try:
-            with ProcessPoolExecutor(max_workers=len(tasks) - 1, mp_context=context) as pool:
-                others = [pool.submit(_run_task, n) for n in range(1, len(tasks))]
-                timed = [_timed_call(tasks[0]), *(future.result() for future in others)]
-        finally:
-            _TASKS = ()
-    if seconds is not None:
-        seconds.extend(round(took, 2) for _, took in timed)
-    return [result for result, _ in timed]
+    global _SHARED
+    if _fork_context() is None:
+        return fn(items)
+    _SHARED = fn
+    try:
+        return map_shards(_call_shared, items, workers, min_items)
+    finally:
+        _SHARED = None
 
 
-def _timed_call(task: Callable[[], R]) -> tuple[R, float]:
-    """The task's result and the CPU seconds it took."""
-    start = time.process_time()
-    result = task()
-    return result, time.process_time() - start
-
-
-def _run_task(n: int) -> tuple[Any, float]:
-    """Task ``n`` of ``run_together``, timed (in a forked process, which inherited ``_TASKS``)."""
-    return _timed_call(_TASKS[n])
+def _call_shared(shard: Sequence[Any]) -> list[Any]:
+    """``map_shared``'s function on one shard (in a forked process, which inherited ``_SHARED``)."""
+    if _SHARED is None:
+        raise RuntimeError("map_shared: no function set for this process")
+    return _SHARED(shard)

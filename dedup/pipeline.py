@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from .fingerprint import Fingerprinter, shingle_hashes, sorted_unique, spaced_sh
 from .groups import Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, tokens, word_string
-from .parallel import default_workers, map_shards, per_shard, run_together
+from .parallel import default_workers, per_shard
 from .records import BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner
@@ -167,33 +167,32 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
     words = {bid: facts.words[facts.index[text]] for bid, text in texts.items()}
     headings = boilerplate.story_headings(notes, texts)
-    with _timed(timings, "groups+templates+first round", progress):
-        inner = max(1, workers // 3)  # the three run at once, each with its share of the workers
-        took: list[float] = []
-        token_text = {text: facts.tokens[n] for text, n in facts.index.items()}
-        grams = facts.grams
-        del facts
-        (contents, root, verdicts), miner, groups = run_together([
-            partial(_first_round, corpus, notes, fp, config, memo, inner),  # here: its memo is kept
-            partial(TemplateMiner, texts, notes, fp, config.boilerplate, headings, inner, token_text),
-            partial(block_groups, texts, fp, config.boilerplate, skeletons, inner, grams)], workers, len(texts), took)
-        if progress is not None:
-            progress("first round, templates, groups: {:.2f}, {:.2f}, {:.2f} CPU s".format(*took))
-    del skeletons, grams, token_text
+    token_text = {text: facts.tokens[n] for text, n in facts.index.items()}
+    grams = facts.grams
+    del facts
+    with _timed(timings, "groups", progress):
+        groups = block_groups(texts, fp, config.boilerplate, skeletons, workers, grams)
+    del skeletons, grams
+    with _timed(timings, "templates", progress):
+        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text)
+    with _timed(timings, "fingerprint", progress):
+        contents = round_contents(corpus, notes, [], set(), set(), fp, config.fingerprint.lead_tokens, workers,
+                                  memo, token_text)
+    del token_text
     shared: set[int] = set()
     templated: set[int] = set()
     templates: list[Template] = []
     rounds = 0
     excluded: set[int] = set()
     for rounds in range(1, config.cluster.max_rounds + 1):
-        if rounds > 1:  # the first round clusters the whole content, before any boilerplate is known
+        if rounds > 1:  # the first round's contents hold every body block (no boilerplate is known yet)
             with _timed(timings, "fingerprint", progress):
                 changed = (shared | templated) ^ excluded
                 excluded = shared | templated
                 contents = round_contents(corpus, notes, contents, excluded, changed, fp,
                                           config.fingerprint.lead_tokens, workers, memo)
-            with _timed(timings, "cluster", progress):
-                root, verdicts = find_copies(contents, corpus, fp, config, memo)
+        with _timed(timings, "cluster", progress):
+            root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
             now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate)
@@ -211,13 +210,6 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     if progress is not None:
         progress(f"{len(corpus.occurrences)} articles, {len(set(root))} stories, {rounds} round(s)")
     return Result(corpus, notes, groups, support, root, verdicts, contents, templates, rounds, timings)
-
-
-def _first_round(corpus: Corpus, notes: list[BlockNote], fp: Fingerprinter, config: Config, memo: Memo,
-                 workers: int) -> tuple[list[Content], list[int], dict[tuple[int, int], Verdict]]:
-    """Contents with every body block, and the clusters they give: the first round, which needs no boilerplate."""
-    contents = round_contents(corpus, notes, [], set(), set(), fp, config.fingerprint.lead_tokens, workers, memo)
-    return (contents, *find_copies(contents, corpus, fp, config, memo))
 
 
 def _keep_story_body(notes: list[BlockNote], words: dict[int, int], labelled: set[int], shared: set[int]) -> set[int]:
@@ -283,18 +275,21 @@ def skeleton_shard(texts: Sequence[str]) -> list[str]:
 
 def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Content], excluded: set[int],
                    changed: set[int], fp: Fingerprinter, lead_tokens: int, workers: int = 1,
-                   memo: Memo | None = None) -> list[Content]:
+                   memo: Memo | None = None, joined: Mapping[str, str] | None = None) -> list[Content]:
     """Every occurrence's content without ``excluded`` blocks; occurrences holding none of the ``changed`` blocks
     (whose exclusion changed since the round that made ``previous``) keep their previous content.
 
     The signatures of new contents (whole content and first ``lead_tokens`` words) are computed in the same
-    shards and kept in ``memo`` by digest, where ``find_copies`` looks for them first.
+    shards and kept in ``memo`` by digest, where ``find_copies`` looks for them first. ``joined`` maps block
+    texts to their tokens joined by spaces when the caller has them (``TextFacts.tokens``).
     """
     redo = [i for i, occ in enumerate(corpus.occurrences) if not previous or not changed.isdisjoint(occ.blocks)]
-    bodies = [tuple(corpus.blocks[b].text for b in corpus.occurrences[i].blocks
+    part = joined.__getitem__ if joined is not None else (lambda text: text)
+    bodies = [tuple(part(corpus.blocks[b].text) for b in corpus.occurrences[i].blocks
                     if notes[b].role == "body" and b not in excluded) for i in redo]
+    shard = partial(contents_shard, fp=fp, lead_tokens=lead_tokens, joined=joined is not None)
     fresh: list[Content] = []
-    for found, sigs, leads in per_shard(partial(contents_shard, fp=fp, lead_tokens=lead_tokens), bodies, workers):
+    for found, sigs, leads in per_shard(shard, bodies, workers):
         fresh.extend(found)
         if memo is not None:
             for content, sig, lead in zip(found, sigs, leads):
@@ -304,11 +299,12 @@ def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Conten
     return [by_occurrence[i] if i in by_occurrence else previous[i] for i in range(len(corpus.occurrences))]
 
 
-def contents_shard(bodies: Sequence[tuple[str, ...]], fp: Fingerprinter,
-                   lead_tokens: int) -> tuple[list[Content], np.ndarray, np.ndarray]:
-    """Contents of a shard of articles, each given as its body block texts, with the signature of each content
-    and of its first ``lead_tokens`` words (rows in order)."""
-    found = [content_of_texts(texts, fp.shingle_size) for texts in bodies]
+def contents_shard(bodies: Sequence[tuple[str, ...]], fp: Fingerprinter, lead_tokens: int,
+                   joined: bool = False) -> tuple[list[Content], np.ndarray, np.ndarray]:
+    """Contents of a shard of articles, each given as its body block texts (``joined``: as their tokens joined
+    by spaces), with the signature of each content and of its first ``lead_tokens`` words (rows in order)."""
+    found = [content_of_parts(texts, fp.shingle_size) if joined else content_of_texts(texts, fp.shingle_size)
+             for texts in bodies]
     sigs = fp.signatures_of_hash_sets(np.concatenate([c.shingles for c in found] or [np.empty(0, np.uint32)]),
                                       np.array([c.size for c in found], dtype=np.int64))
     leads = fp.signatures([c.text.split(" ", lead_tokens)[:lead_tokens] for c in found])
@@ -317,7 +313,11 @@ def contents_shard(bodies: Sequence[tuple[str, ...]], fp: Fingerprinter,
 
 def content_of_texts(texts: Sequence[str], shingle_size: int = 5) -> Content:
     """An article's content from the texts of its body blocks (paragraphs: blocks holding any word)."""
-    parts = [" ".join(word_string(text).split()) for text in texts]
+    return content_of_parts([" ".join(word_string(text).split()) for text in texts], shingle_size)
+
+
+def content_of_parts(parts: Sequence[str], shingle_size: int = 5) -> Content:
+    """An article's content from the tokens of each body block joined by spaces (``" ".join(tokens(text))``)."""
     parts = [part for part in parts if part]
     text = " ".join(parts)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()

@@ -128,7 +128,8 @@ def _wordset_signatures(seqs: list[tuple[str, ...]], fp: Fingerprinter, chunk: i
     return sigs
 
 
-def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter, coverage: float = 0.0) -> np.ndarray:
+def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter, coverage: float = 0.0,
+                workers: int = 1) -> np.ndarray:
     """Pairs of sorted sequences near each other in an LSH bucket of their word sets, listed by first and last
     words, whose lengths allow an alignment fixing ``MIN_FIXED`` tokens and ``coverage`` of the longer (the
     first bound ``_template_pairs`` applies)."""
@@ -146,7 +147,7 @@ def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter, coverage: float 
         return shorter >= np.maximum(MIN_FIXED, coverage * longer)
 
     return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT,
-                           alignable)
+                           alignable, workers)
 
 
 def _union(pairs: list[tuple[int, int]]) -> list[list[int]]:
@@ -264,7 +265,7 @@ class TemplateMiner:
         seqs = [tuple(map(intern, words, words)) for words in (key.split(" ") for key in keys)]
         blocks_by_seq = {seq: blocks_of[key] for seq, key in zip(seqs, keys)}
         codes = _codes(seqs)
-        candidates = _candidates(seqs, fp, self.config.template_coverage)
+        candidates = _candidates(seqs, fp, self.config.template_coverage, workers)
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
         return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_by_seq) for comp in _union(pairs)]
 

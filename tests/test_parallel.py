@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -59,19 +61,14 @@ def test_per_shard_gives_one_result_per_contiguous_shard() -> None:
     assert parallel.per_shard(sum, items, workers=1) == [sum(items)]
 
 
-def test_run_together_returns_results_in_order_and_keeps_only_the_first_tasks_side_effects(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
-    seen: list[int] = []
+def test_map_shared_runs_an_unpicklable_closure_over_parent_arrays_in_forked_processes() -> None:
+    table = np.arange(1000) * 3
 
-    def task(n: int) -> tuple[int, int]:
-        seen.append(n)
-        return n, os.getpid()
+    def lookup(items: list[int]) -> list[tuple[int, int]]:  # a closure: pickle cannot send it
+        return [(int(table[i]), os.getpid()) for i in items]
 
-    tasks = [lambda n=n: task(n) for n in range(3)]
-    took: list[float] = []
-    results = parallel.run_together(tasks, workers=2, items=1, seconds=took)
-    assert [n for n, _ in results] == [0, 1, 2] and len(took) == 3
-    assert results[0][1] == os.getpid() and {pid for _, pid in results[1:]}.isdisjoint({os.getpid()})
-    assert seen == [0]  # the others ran in forked processes
-    assert [n for n, _ in parallel.run_together(tasks, workers=1)] == [0, 1, 2] and seen == [0, 0, 1, 2]
+    got = parallel.map_shared(lookup, list(range(1000)), workers=2, min_items=1)
+    assert [v for v, _ in got] == (np.arange(1000) * 3).tolist()
+    if "fork" in multiprocessing.get_all_start_methods():
+        assert os.getpid() not in {pid for _, pid in got}
+    assert parallel._SHARED is None

@@ -114,6 +114,25 @@ def test_band_neighbours_with_min_agreement_keep_the_pairs_whose_signatures_agre
     assert 0 < sum(share < 0.5 for share in agree.values()) < len(agree)  # the filter has work to do
 
 
+def test_band_neighbours_do_not_depend_on_the_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup import candidates
+
+    monkeypatch.setattr(candidates, "MIN_ROWS_TO_SHARE", 1)  # share the bands even for 300 rows
+    rng = np.random.default_rng(6)
+    sigs = rng.integers(0, 3, size=(300, 16), dtype=np.uint32)
+    orders = [np.arange(300, dtype=np.int64), rng.permutation(300)]
+    lengths = rng.integers(1, 9, 300)
+
+    def compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.abs(lengths[a] - lengths[b]) <= 4
+
+    one = band_neighbours(sigs, orders, 8, 2, window=3, min_agreement=0.3, compatible=compatible)
+    two = band_neighbours(sigs, orders, 8, 2, window=3, min_agreement=0.3, compatible=compatible, workers=2)
+    assert len(one) > 50 and np.array_equal(one, two)
+    pairs = {tuple(p) for p in one.tolist()}
+    assert all(abs(lengths[a] - lengths[b]) <= 4 for a, b in pairs)
+
+
 def test_a_template_is_found_among_lookalikes_in_a_large_bucket() -> None:
     lines = lookalike_corpus(fillers=300)
     seqs = sorted({tuple(templates.tokens(line)) for line in lines})
