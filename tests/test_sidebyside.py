@@ -140,3 +140,17 @@ def test_end_to_end_without_text_dedup(corpus: Path, tmp_path: Path, capsys: pyt
         cells = rows[name].strip("| ").split(" | ")
         assert float(cells[1]) > 0 and float(cells[3]) > 0 and -1.0 <= float(cells[5]) <= 1.0, rows[name]
     assert "True: 3 articles of 2 stories, 1 hard-negative pairs." in text
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc")
+def test_measure_counts_the_memory_of_forked_children(tmp_path: Path) -> None:
+    import sys
+
+    from benchmarks.speed import measure
+
+    # a parent and a forked child, each writing 150 MB of its own: the group holds ~300 MB, each process ~150
+    script = ("import os, time\nos.fork()\nblock = bytearray(150 * 2**20)\nblock[::4096] = b'x' * len(block[::4096])\n"
+              "time.sleep(1.5)\n")
+    m = measure([sys.executable, "-c", script], timeout=60)
+    assert m.rc == 0 and m.tree_mb is not None and m.peak_mb is not None
+    assert m.tree_mb > 280 and m.peak_mb < 220
