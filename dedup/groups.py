@@ -78,8 +78,9 @@ def gram_signatures_shard(keys: Sequence[str], fp: Fingerprinter) -> list[np.nda
 
 
 def near_eligible(key: str, config: BoilerplateConfig) -> bool:
-    """Whether a skeleton key is looked at for near-identical wordings (3 to ``max_group_tokens`` words)."""
-    return 3 <= len(key.split()) <= config.max_group_tokens
+    """Whether a skeleton key is looked at for near-identical wordings (3 to ``max_group_tokens`` words); a key's
+    words are joined by single spaces, so they are counted by the spaces between them."""
+    return bool(key) and 3 <= key.count(" ") + 1 <= config.max_group_tokens
 
 
 def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, workers: int = 1,

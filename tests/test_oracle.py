@@ -270,3 +270,16 @@ def test_is_bio_equals_the_plain_regexes_on_seeds_and_known_cases() -> None:
         assert chrome.is_bio(block) == plain_is_bio(block)
         assert chrome.word_count(block) == len(chrome.words(block))
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(st.sampled_from(SKELETON_PIECES), max_size=40).map("".join), ANY_TEXT))
+def test_skeleton_words_are_single_spaced_so_near_eligible_counts_spaces(text: str) -> None:
+    from dedup.config import BoilerplateConfig
+    from dedup.groups import near_eligible
+
+    key = skeleton(text)
+    assert " ".join(key.split()) == key
+    for most in (3, 5, 120):
+        config = BoilerplateConfig(max_group_tokens=most)
+        assert near_eligible(key, config) == (3 <= len(key.split()) <= most)
