@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -164,6 +164,14 @@ class _NeighbourJob:
         return codes
 
 
+def ranks(keys: Sequence[Any]) -> np.ndarray:
+    """Each item's place when ``keys`` are listed in sorted order (ties in input order): an order for
+    ``band_neighbours``."""
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    return rank
+
+
 def _band_hash(columns: np.ndarray) -> np.ndarray:
     """One 64-bit key per row from a band's signature values (equal bands give equal keys)."""
     key = np.zeros(len(columns), dtype=np.uint64)
@@ -180,4 +188,3 @@ def agreement(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 
     for lo in range(0, len(a), chunk):
         out[lo:lo + chunk] = np.count_nonzero(sigs[a[lo:lo + chunk]] == sigs[b[lo:lo + chunk]], axis=1)
     return out / max(1, sigs.shape[1])
-

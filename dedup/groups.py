@@ -19,10 +19,10 @@ from typing import Mapping, Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .candidates import band_neighbours, band_params
+from .candidates import band_neighbours, band_params, ranks
 from .config import BoilerplateConfig
-from .fingerprint import Fingerprinter, sorted_unique
-from .normalize import skeleton
+from .fingerprint import Fingerprinter
+from .normalize import skeleton, spaced_count
 from .parallel import map_shards
 
 CHAR_GRAM = 4
@@ -40,12 +40,6 @@ class Group:
     blocks: tuple[int, ...]
     representative: str
     wordings: int
-
-
-def _char_hashes(text: str) -> np.ndarray:
-    """The byte 4-grams of ``text`` as unique uint32 values (the MinHash pre-mix scrambles them); a text shorter
-    than four bytes is padded with zero bytes."""
-    return sorted_unique(char_gram_runs([text])[0])
 
 
 def char_gram_runs(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +74,7 @@ def gram_signatures_shard(keys: Sequence[str], fp: Fingerprinter) -> list[np.nda
 def near_eligible(key: str, config: BoilerplateConfig) -> bool:
     """Whether a skeleton key is looked at for near-identical wordings (3 to ``max_group_tokens`` words); a key's
     words are joined by single spaces, so they are counted by the spaces between them."""
-    return bool(key) and 3 <= key.count(" ") + 1 <= config.max_group_tokens
+    return 3 <= spaced_count(key) <= config.max_group_tokens
 
 
 def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, workers: int = 1,
@@ -103,8 +97,7 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, wo
         sigs = np.stack([signatures[keys[i]] for i in eligible])
     else:
         sigs = np.stack(map_shards(partial(gram_signatures_shard, fp=fp), [keys[i] for i in eligible], workers))
-    by_end = np.argsort(np.argsort(np.array([keys[i][::-1] for i in eligible], dtype=object), kind="stable"),
-                        kind="stable")
+    by_end = ranks([keys[i][::-1] for i in eligible])
     bands, rows = band_params(NEAR_LSH_THRESHOLD, fp.num_perm)
     cutoff = config.block_similarity * 100
     lengths = np.array([len(keys[i]) for i in eligible], dtype=np.int64)

@@ -28,7 +28,6 @@ _MONTH = re.compile(
     r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?", re.I)
 _WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I)
-_URL_MARKS = (".co", ".org", ".net", ".ai", ".io", ".uk", ".example")  # what _URL's second form must hold
 # Every word _MONTH and _WEEKDAY match whole (``sept?(?:ember)?`` also spells "sepember").
 _MONTH_WORDS = frozenset("jan january feb february mar march apr april may jun june jul july aug august sep sept "
                          "sepember september oct october nov november dec december".split())
@@ -95,6 +94,7 @@ def skeleton(text: str) -> str:
     if not text.isascii():
         return reference_skeleton(text)
     low = text.lower()
+    # what _URL's first form starts with, or a mark its second form must hold
     if ("://" in low or "www." in low or ".co" in low or ".org" in low or ".net" in low or ".ai" in low
             or ".io" in low or ".uk" in low or ".example" in low):
         text = _URL.sub(" _url_ ", text)
@@ -129,6 +129,11 @@ def reference_skeleton(text: str) -> str:
     text = _WEEKDAY.sub(" _date_ ", text)
     text = _NUMBER_PLAIN.sub(" _num_ ", clean(text))
     return " ".join(_WORD.findall(text))
+
+
+def spaced_count(words: str) -> int:
+    """How many words a string of words joined by single spaces holds (``" ".join(tokens(t))``, a skeleton)."""
+    return words.count(" ") + 1 if words else 0
 
 
 def title_key(text: str) -> str:

@@ -31,7 +31,7 @@ from .config import ClusterConfig, Config
 from .fingerprint import Fingerprinter, shingle_hashes, sorted_unique, spaced_shingle_hashes
 from .groups import Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
-from .normalize import skeleton, tokens, word_string
+from .normalize import skeleton, spaced_count, tokens, word_string
 from .parallel import default_workers, per_shard
 from .records import BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
@@ -165,7 +165,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
         del feats, looks
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-    words = {bid: facts.words[facts.index[text]] for bid, text in texts.items()}
+    words = {bid: spaced_count(facts.tokens[facts.index[text]]) for bid, text in texts.items()}
     headings = boilerplate.story_headings(notes, texts)
     token_text = {text: facts.tokens[n] for text, n in facts.index.items()}
     grams = facts.grams
@@ -234,26 +234,24 @@ class TextFacts:
     index: dict[str, int]
     skeletons: list[str]  # segment and groups
     features: list[Features]  # segment (with one blank line above)
-    words: list[int]  # len(tokens(text)): shares of a story
-    tokens: list[str]  # " ".join(tokens(text)): templates
+    tokens: list[str]  # " ".join(tokens(text)): word counts, templates, the first round's contents
     grams: dict[str, np.ndarray]  # character-gram signature of each ``near_eligible`` skeleton: groups
 
 
 def text_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1) -> TextFacts:
     """``TextFacts`` of every distinct block text (reprints repeat most blocks), by ``workers`` processes."""
     distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
-    facts = TextFacts({text: n for n, text in enumerate(distinct)}, [], [], [], [], {})
-    for skeletons, features, words, tokens_, keys, grams in per_shard(
+    facts = TextFacts({text: n for n, text in enumerate(distinct)}, [], [], [], {})
+    for skeletons, features, tokens_, keys, grams in per_shard(
             partial(text_facts_shard, config=config, fp=fp), distinct, workers):
         facts.skeletons.extend(skeletons)
         facts.features.extend(features)
-        facts.words.extend(words)
         facts.tokens.extend(tokens_)
         facts.grams.update(zip(keys, grams))
     return facts
 
 
-FactColumns = tuple[list[str], list[Features], list[int], list[str], list[str], np.ndarray]
+FactColumns = tuple[list[str], list[Features], list[str], list[str], np.ndarray]
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
@@ -262,10 +260,8 @@ def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) ->
     looks = looks_shard(texts, config.segment)
     skeletons = [key for key, _ in looks]
     keys = [key for key in dict.fromkeys(skeletons) if near_eligible(key, config.boilerplate)]
-    words = [tokens(text) for text in texts]
     grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, fp.num_perm), dtype=np.uint32)
-    return (skeletons, [features for _, features in looks], [len(w) for w in words], [" ".join(w) for w in words],
-            keys, grams)
+    return skeletons, [features for _, features in looks], [" ".join(tokens(text)) for text in texts], keys, grams
 
 
 def skeleton_shard(texts: Sequence[str]) -> list[str]:
@@ -322,7 +318,7 @@ def content_of_parts(parts: Sequence[str], shingle_size: int = 5) -> Content:
     text = " ".join(parts)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
     return Content(text, digest, sorted_unique(spaced_shingle_hashes(text, shingle_size)), len(parts),
-                   text.count(" ") + 1 if text else 0)
+                   spaced_count(text))
 
 
 def make_content(words: list[str], shingle_size: int = 5, paragraphs: int = 1) -> Content:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import partial
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from rapidfuzz import fuzz
 
@@ -67,21 +67,22 @@ def looks_shard(texts: Sequence[str], config: SegmentConfig) -> list[tuple[str, 
 
 
 def block_looks(corpus: Corpus, config: SegmentConfig, workers: int = 1,
-                known: Mapping[str, Sequence[Any]] | None = None) -> tuple[list[str], list[Features]]:
-    """Each block's skeleton and features, from ``known`` (by text: a sequence that starts with the skeleton and
-    the features with one blank line above, such as ``looks_shard`` gives) or computed once per distinct text (reprints repeat most blocks) by ``workers`` processes; a block's
-    features then take its own gap."""
+                known: Mapping[str, tuple[str, Features]] | None = None) -> tuple[list[str], list[Features]]:
+    """Each block's skeleton and features, from ``known`` (by text: the skeleton and the features with one blank
+    line above, as ``looks_shard`` gives them) or computed once per distinct text (reprints repeat most blocks)
+    by ``workers`` processes; a block's features then take its own gap."""
     if known is None:
         distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
         known = dict(zip(distinct, map_shards(partial(looks_shard, config=config), distinct, workers)))
     skeletons, feats = [], []
     with_gap: dict[tuple[str, int], Features] = {}
     for block, gap in zip(corpus.blocks, _gaps(corpus)):
-        looked = known[block.text]
-        key, base = looked[0], looked[1]
+        key, base = known[block.text]
         skeletons.append(key)
         if gap != base.gap:
-            base = with_gap.get((block.text, gap)) or with_gap.setdefault((block.text, gap), base._replace(gap=gap))
+            if (block.text, gap) not in with_gap:
+                with_gap[block.text, gap] = base._replace(gap=gap)
+            base = with_gap[block.text, gap]
         feats.append(base)
     return skeletons, feats
 

@@ -31,10 +31,10 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq, Levenshtein
 
-from .candidates import band_neighbours, band_params
+from .candidates import band_neighbours, band_params, ranks
 from .config import BoilerplateConfig
 from .fingerprint import Fingerprinter, batch_shingle_hashes
-from .normalize import tokens
+from .normalize import spaced_count, tokens
 from .records import BlockNote
 
 MIN_TOKENS, MAX_TOKENS = 4, 60
@@ -136,9 +136,7 @@ def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter, coverage: float 
     if not seqs:
         return np.empty((0, 2), dtype=np.int64)
     sigs = _wordset_signatures(seqs, fp)
-    by_end = sorted(range(len(seqs)), key=lambda i: seqs[i][::-1])
-    end_rank = np.empty(len(seqs), dtype=np.int64)
-    end_rank[by_end] = np.arange(len(seqs))
+    end_rank = ranks([q[::-1] for q in seqs])
     bands, rows = band_params(WORDSET_LSH_THRESHOLD, fp.num_perm)
     lengths = np.array([len(q) for q in seqs], dtype=np.int64)
 
@@ -305,7 +303,7 @@ def _token_shapes(body: dict[int, str], joined: Callable[[str], str]) -> dict[in
         shape = of_text.get(text)
         if shape is None:
             line = joined(text)
-            length = line.count(" ") + 1 if line else 0
+            length = spaced_count(line)
             short = line if MIN_TOKENS <= length <= MAX_TOKENS else None
             first = line.split(" ", OPENING_TOKENS)[:OPENING_TOKENS] if length >= MIN_PARAGRAPH_TOKENS else None
             shape = of_text[text] = (length, short, tuple(map(intern, first, first)) if first else None)

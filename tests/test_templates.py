@@ -168,3 +168,10 @@ def test_same_templates_across_hash_seeds() -> None:
     outs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True,
                            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("0", "4242")]
     assert outs[0] == outs[1] and json.loads(outs[0])
+
+
+def test_ranks_list_items_by_key_with_ties_in_input_order() -> None:
+    from dedup.candidates import ranks
+
+    assert ranks(["b", "a", "c", "a"]).tolist() == [2, 0, 3, 1]
+    assert ranks([("y", "x"), ("x",), ("x", "z")]).tolist() == [2, 0, 1]
