@@ -10,6 +10,7 @@ boilerplate even when it appears once. Nothing is removed here; labels are annot
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from . import chrome
 from .config import BoilerplateConfig
@@ -17,6 +18,7 @@ from .groups import Group
 from .templates import Template
 from .records import BlockNote
 
+HEADING_WORDS = 12
 MIN_OTHER_WORDS = 8
 MAX_QUOTE_SUPPORT = 3
 
@@ -40,8 +42,18 @@ def kind_of(text: str) -> str:
     return "repeated"
 
 
+def body_words(notes: list[BlockNote], words: dict[int, int]) -> dict[int, int]:
+    """Words in each article's body blocks (by occurrence)."""
+    found: dict[int, int] = {}
+    for bid, note in enumerate(notes):
+        if note.occurrence is not None and note.role == "body":
+            found[note.occurrence] = found.get(note.occurrence, 0) + words.get(bid, 0)
+    return found
+
+
 def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
-                  words: dict[int, int], excluded: set[int] = frozenset()) -> dict[str, int]:  # type: ignore[assignment]
+                  words: dict[int, int], excluded: set[int] = frozenset(),  # type: ignore[assignment]
+                  body: dict[int, int] | None = None) -> dict[str, int]:
     """Distinct stories sharing each group (for groups only outside articles: how many times they appear).
 
     Copies outside any article (a "Related Articles" snippet quoting a story's lead) do not add support to a
@@ -49,12 +61,12 @@ def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[
 
     An article that holds nothing but the group's block (a one-paragraph teaser of that very paragraph), or
     nothing but blocks in ``excluded`` (a story written entirely from a template), is no evidence of a
-    different story, so it is not counted.
+    different story, so it is not counted. ``body`` is ``body_words(notes, words)`` when the caller has it.
     """
-    body_words: dict[int, int] = {}
-    for bid, note in enumerate(notes):
-        if note.occurrence is not None and note.role == "body" and bid not in excluded:
-            body_words[note.occurrence] = body_words.get(note.occurrence, 0) + words.get(bid, 0)
+    body_words_ = dict(body if body is not None else body_words(notes, words))
+    for bid in excluded:
+        if notes[bid].occurrence is not None and notes[bid].role == "body":
+            body_words_[notes[bid].occurrence] -= words.get(bid, 0)  # type: ignore[index]
     support = {}
     for group in groups:
         stories, pages = set(), set()
@@ -62,21 +74,28 @@ def group_support(groups: list[Group], notes: list[BlockNote], cluster_of: dict[
             occ = notes[bid].occurrence
             if occ is None:
                 pages.add(bid)
-            elif body_words.get(occ, 0) - (0 if bid in excluded else words.get(bid, 0)) >= MIN_OTHER_WORDS:
+            elif body_words_.get(occ, 0) - (0 if bid in excluded else words.get(bid, 0)) >= MIN_OTHER_WORDS:
                 stories.add(cluster_of[occ])
         inside = any(notes[bid].occurrence is not None for bid in group.blocks)
         support[group.group_id] = len(stories) if inside else len(pages)
     return support
 
 
-def story_headings(notes: list[BlockNote], texts: dict[int, str]) -> set[int]:
-    """Heading-like blocks inside a story that are followed by more of the same story."""
+def heading_like(text: str) -> bool:
+    """A short heading (at most ``HEADING_WORDS`` words) that may open a section of a story."""
+    return chrome.is_heading(text) and chrome.word_count(text) <= HEADING_WORDS
+
+
+def story_headings(notes: list[BlockNote], texts: dict[int, str],
+                   is_heading: Callable[[str], bool] = heading_like) -> set[int]:
+    """Heading-like blocks inside a story that are followed by more of the same story (``is_heading``:
+    ``heading_like`` or a lookup of its values)."""
     found = set()
     for bid, note in enumerate(notes):
         nxt = bid + 1
         if (note.role == "body" and note.occurrence is not None and nxt < len(notes)
                 and notes[nxt].occurrence == note.occurrence and notes[nxt].role == "body"
-                and chrome.is_heading(texts.get(bid, "")) and chrome.word_count(texts.get(bid, "")) <= 12):
+                and is_heading(texts.get(bid, ""))):
             found.add(bid)
     return found
 
@@ -92,14 +111,16 @@ def section_headings(notes: list[BlockNote], texts: dict[int, str], shared: set[
         nxt = bid + 1
         if (notes[bid].role == "body" and nxt < len(notes) and notes[nxt].occurrence == notes[bid].occurrence
                 and notes[bid].occurrence is not None and notes[nxt].role == "body" and nxt not in shared
-                and chrome.is_heading(texts.get(bid, "")) and chrome.word_count(texts.get(bid, "")) <= 12):
+                and heading_like(texts.get(bid, ""))):
             kept.add(bid)
     return kept
 
 
 def shared_blocks(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
-                  words: dict[int, int], config: BoilerplateConfig) -> tuple[set[int], dict[str, int]]:
-    """Blocks of groups shared by enough different stories, and the support of every group.
+                  words: dict[int, int], config: BoilerplateConfig,
+                  body: dict[int, int] | None = None) -> tuple[set[int], dict[str, int]]:
+    """Blocks of groups shared by enough different stories, and the support of every group (``body``: the
+    articles' ``body_words``, computed here when not given).
 
     Two passes: the second counts only articles that keep some text outside the first pass's shared blocks.
     A long paragraph needs more stories (``long_block_support``) than a short line: two stories sharing a
@@ -109,9 +130,10 @@ def shared_blocks(groups: list[Group], notes: list[BlockNote], cluster_of: dict[
         longest = max(words.get(b, 0) for b in group.blocks)
         return config.long_block_support if longest >= config.long_block_words else config.min_support
 
-    first = group_support(groups, notes, cluster_of, words)
+    body = body if body is not None else body_words(notes, words)
+    first = group_support(groups, notes, cluster_of, words, body=body)
     candidates = {b for g in groups if first[g.group_id] >= needed(g) for b in g.blocks}
-    support = group_support(groups, notes, cluster_of, words, candidates)
+    support = group_support(groups, notes, cluster_of, words, candidates, body)
     return {b for g in groups if support[g.group_id] >= needed(g) for b in g.blocks}, support
 
 

@@ -12,6 +12,7 @@ the full story). Candidates only over-approximate; ``verify`` decides. Output is
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Sequence
@@ -162,6 +163,31 @@ class _NeighbourJob:
             codes = codes[agreement(self.byte, codes // n, codes % n) >= self.min_agreement]
             codes = codes[agreement(self.low, codes // n, codes % n) >= self.min_agreement]
         return codes
+
+
+def components(pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """Connected components of the pairs (the items they touch), each sorted, in order of their first member.
+
+        >>> components([(3, 1), (5, 6), (1, 2)])
+        [[1, 2, 3], [5, 6]]
+    """
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    comps: dict[int, list[int]] = defaultdict(list)
+    for x in sorted(parent):
+        comps[find(x)].append(x)
+    return sorted(comps.values())
 
 
 def ranks(keys: Sequence[Any]) -> np.ndarray:

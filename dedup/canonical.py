@@ -50,14 +50,18 @@ def ranks(contents: list[Content], corpus: Corpus, config: CanonicalConfig) -> l
     return rank
 
 
-def choose(root: list[int], contents: list[Content], rank: list[int]) -> list[int]:
+def choose(root: list[int], contents: list[Content], rank: list[int],
+           memo: dict[tuple, int] | None = None) -> list[int]:
     """Re-point every cluster at its canonical copy under the stated rule.
 
     Most complete means, in order: the most text that other copies corroborate (shingles found in another
     copy), the most paragraphs, the least text no other copy has (a dateline or edits of one printing), then
     ``rank`` (most words, preferred source, input order). So a copy that added a line of its own does not beat
     the copy that kept every shared paragraph, and a reprint with a dateline prefix does not beat the original.
+    ``memo`` keeps each choice by its members' contents and their order by rank, which is all it depends on, so
+    a later clustering round redoes only the clusters that changed.
     """
+    memo = {} if memo is None else memo
     members: dict[int, list[int]] = {}
     for i, r in enumerate(root):
         members.setdefault(r, []).append(i)
@@ -66,6 +70,10 @@ def choose(root: list[int], contents: list[Content], rank: list[int]) -> list[in
         if len(group) == 1:
             chosen[r] = group[0]
             continue
+        known = (tuple((i, contents[i].digest) for i in group), tuple(sorted(group, key=rank.__getitem__)))
+        if known in memo:
+            chosen[r] = memo[known]
+            continue
         values, counts = np.unique(np.concatenate([contents[i].shingles for i in group]), return_counts=True)
         seen_twice = values[counts >= 2]
 
@@ -73,7 +81,7 @@ def choose(root: list[int], contents: list[Content], rank: list[int]) -> list[in
             corroborated = _shared(contents[i].shingles, seen_twice)
             return (-corroborated, -contents[i].paragraphs, contents[i].size - corroborated, rank[i])
 
-        chosen[r] = min(group, key=key)
+        chosen[r] = memo[known] = min(group, key=key)
     return [chosen[r] for r in root]
 
 

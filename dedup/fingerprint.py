@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from itertools import chain
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -315,6 +315,17 @@ class Fingerprinter:
         mh = MinHash(num_perm=self.num_perm, seed=self.seed, hashvalues=signature,
                      permutations=self.permutations, scheme="affine32")
         return LeanMinHash(mh)
+
+
+class KeySignatures(NamedTuple):
+    """Signatures by a string key (a skeleton, a token string): row ``index[key]`` of ``matrix``."""
+
+    index: dict[str, int]
+    matrix: np.ndarray
+
+    def rows(self, keys: Sequence[str]) -> np.ndarray:
+        """The signatures of ``keys``, one row each."""
+        return self.matrix[np.fromiter(map(self.index.__getitem__, keys), dtype=np.int64, count=len(keys))]
 
 
 def _blocks(starts: np.ndarray, ends: np.ndarray, limit: int) -> list[tuple[int, int]]:

@@ -3,7 +3,8 @@
 Blocks are keyed by their ``skeleton`` (URLs, numbers and dates masked), so a disclaimer that differs only in a
 link or a date is one key. Short keys are then joined when they are near-identical rewordings ("For more
 information, visit X" / "For more info visit X."): datasketch MinHash LSH on character 4-grams proposes pairs,
-rapidfuzz's ratio verifies them. Groups are only annotations; ``boilerplate`` decides what they mean.
+rapidfuzz's ratio verifies them. These signatures only propose pairs for the ratio test, so they use ``GRAM_PERM``
+permutations, half of a content signature's, and a lower threshold with shorter bands to keep the recall. Groups are only annotations; ``boilerplate`` decides what they mean.
 
     >>> groups = block_groups(texts, fp, BoilerplateConfig())
 """
@@ -13,20 +14,21 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import partial
-from typing import Mapping, Sequence
+from functools import lru_cache, partial
+from typing import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .candidates import band_neighbours, band_params, ranks
+from .candidates import band_neighbours, band_params, components, ranks
 from .config import BoilerplateConfig
-from .fingerprint import Fingerprinter
+from .fingerprint import Fingerprinter, KeySignatures
 from .normalize import skeleton, spaced_count
 from .parallel import map_shards
 
 CHAR_GRAM = 4
-NEAR_LSH_THRESHOLD = 0.4
+GRAM_PERM = 64
+NEAR_LSH_THRESHOLD = 0.3  # 21 bands of 3 rows at GRAM_PERM: a pair at Jaccard 0.5 shares a band with odds 0.94
 SIGNATURE_CHUNK = 4096
 NEAR_WINDOW = 8  # neighbours per key, band and order (all pairs in buckets of up to 9 keys)
 NEAR_MIN_AGREEMENT = 0.25  # candidates whose signatures estimate a Jaccard similarity below this met by chance
@@ -56,10 +58,16 @@ def char_gram_runs(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return grams[keep], lengths - (CHAR_GRAM - 1)
 
 
+@lru_cache(maxsize=None)
+def _gram_fingerprinter(seed: int) -> Fingerprinter:
+    """The run's MinHash scheme and seed with ``GRAM_PERM`` permutations."""
+    return Fingerprinter(num_perm=GRAM_PERM, seed=seed, shingle_size=CHAR_GRAM)
+
+
 def gram_signatures(keys: list[str], fp: Fingerprinter) -> np.ndarray:
-    """Character-gram signatures of skeleton keys, in one batch (``gram_signatures_shard`` passes a chunk at a
-    time to keep the grams' memory small)."""
-    return fp.signatures_of_hash_sets(*char_gram_runs(keys))
+    """Character-gram signatures of skeleton keys (``GRAM_PERM`` permutations of ``fp``'s seed), in one batch
+    (``gram_signatures_shard`` passes a chunk at a time to keep the grams' memory small)."""
+    return _gram_fingerprinter(fp.seed).signatures_of_hash_sets(*char_gram_runs(keys))
 
 
 def gram_signatures_shard(keys: Sequence[str], fp: Fingerprinter) -> list[np.ndarray]:
@@ -78,7 +86,7 @@ def near_eligible(key: str, config: BoilerplateConfig) -> bool:
 
 
 def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, workers: int = 1,
-               signatures: Mapping[str, np.ndarray] | None = None) -> list[tuple[int, int]]:
+               signatures: KeySignatures | None = None) -> list[tuple[int, int]]:
     """Pairs of distinct keys (indices into the sorted ``keys``) that are near-identical wordings.
 
     Candidates share a character-gram LSH bucket and lie within ``NEAR_WINDOW`` places of each other when the
@@ -87,18 +95,21 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, wo
     Grouping is transitive, so a run of variants is still joined through its neighbours. Candidates whose
     signatures agree on fewer than ``NEAR_MIN_AGREEMENT`` of the permutations (keys sharing a sentence, not a
     wording) are dropped before any ratio is computed. Signatures (``gram_signatures``) are taken from
-    ``signatures`` by key or computed over shards by ``workers`` processes; ratios by rapidfuzz's ``cpdist`` in
-    C++ (``workers`` threads); the pairs do not depend on the worker count.
+    ``signatures``, which holds every ``near_eligible`` key, or computed over shards by ``workers`` processes;
+    ratios by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the worker count.
     """
-    eligible = [i for i, k in enumerate(keys) if near_eligible(k, config)]
+    if signatures is not None:
+        eligible = [i for i, k in enumerate(keys) if k in signatures.index]
+    else:
+        eligible = [i for i, k in enumerate(keys) if near_eligible(k, config)]
     if len(eligible) < 2:
         return []
     if signatures is not None:
-        sigs = np.stack([signatures[keys[i]] for i in eligible])
+        sigs = signatures.rows([keys[i] for i in eligible])
     else:
         sigs = np.stack(map_shards(partial(gram_signatures_shard, fp=fp), [keys[i] for i in eligible], workers))
     by_end = ranks([keys[i][::-1] for i in eligible])
-    bands, rows = band_params(NEAR_LSH_THRESHOLD, fp.num_perm)
+    bands, rows = band_params(NEAR_LSH_THRESHOLD, GRAM_PERM)
     cutoff = config.block_similarity * 100
     lengths = np.array([len(keys[i]) for i in eligible], dtype=np.int64)
 
@@ -119,36 +130,30 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, wo
 
 def block_groups(texts: dict[int, str], fp: Fingerprinter, config: BoilerplateConfig,
                  skeletons: list[str] | None = None, workers: int = 1,
-                 signatures: Mapping[str, np.ndarray] | None = None) -> list[Group]:
+                 signatures: KeySignatures | None = None) -> list[Group]:
     """Groups of two or more blocks (by block index) with the same or a near-identical wording.
 
     ``skeletons`` (by block index) are the blocks' skeleton keys, and ``signatures`` the character-gram
-    signatures of the ``near_eligible`` ones (by key), when the caller has them already.
+    signatures of the ``near_eligible`` ones, when the caller has them already.
     """
     by_key: dict[str, list[int]] = defaultdict(list)
     for bid in sorted(texts):
         key = skeletons[bid] if skeletons is not None else skeleton(texts[bid])
         if key:
-            by_key[key].append(bid)
+            by_key[key].append(bid)  # in block order
     keys = sorted(by_key)
-    parent = list(range(len(keys)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in _near_keys(keys, fp, config, workers, signatures):
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(keys)):
-        members[find(i)].append(i)
-    groups = [_group(keys, idx, by_key, texts) for idx in members.values()
-              if len(idx) > 1 or len(by_key[keys[idx[0]]]) > 1]  # one block alone is no group
+    joined = components(_near_keys(keys, fp, config, workers, signatures))
+    near = {i for comp in joined for i in comp}
+    groups = [_group(keys, comp, by_key, texts) for comp in joined]
+    groups += [_one_wording(key, by_key[key], texts) for i, key in enumerate(keys)
+               if len(by_key[key]) > 1 and i not in near]  # one block alone is no group
     return sorted(groups, key=lambda g: g.blocks[0])
+
+
+def _one_wording(key: str, blocks: list[int], texts: dict[int, str]) -> Group:
+    """The group of the blocks (in block order) of one key that no other key joins."""
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+    return Group(f"g-{digest}", tuple(blocks), texts[blocks[0]], 1)
 
 
 def _group(keys: list[str], idx: list[int], by_key: dict[str, list[int]], texts: dict[int, str]) -> Group:

@@ -28,14 +28,14 @@ from .blocks import split_blocks
 from .candidates import candidate_pairs
 from .cluster import cluster
 from .config import ClusterConfig, Config
-from .fingerprint import Fingerprinter, shingle_hashes, sorted_unique, spaced_shingle_hashes
-from .groups import Group, block_groups, gram_signatures_shard, near_eligible
+from .fingerprint import Fingerprinter, KeySignatures, shingle_hashes, sorted_unique, spaced_shingle_hashes
+from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
 from .parallel import default_workers, per_shard
 from .records import BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
-from .templates import Template, TemplateMiner
+from .templates import Template, TemplateMiner, wordset_signatures_shard
 from .verify import Content, Verdict, verify
 from .write import check_out_dir, write_outputs
 
@@ -165,20 +165,22 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
         del feats, looks
     texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-    words = {bid: spaced_count(facts.tokens[facts.index[text]]) for bid, text in texts.items()}
-    headings = boilerplate.story_headings(notes, texts)
+    words = {bid: facts.counts[facts.index[text]] for bid, text in texts.items()}
+    headings = boilerplate.story_headings(notes, texts, lambda text: facts.headings[facts.index[text]])
     token_text = {text: facts.tokens[n] for text, n in facts.index.items()}
-    grams = facts.grams
+    grams, wordsets = facts.grams, facts.wordsets
     del facts
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate, skeletons, workers, grams)
     del skeletons, grams
     with _timed(timings, "templates", progress):
-        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text)
+        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text, wordsets)
+    del wordsets
     with _timed(timings, "fingerprint", progress):
         contents = round_contents(corpus, notes, [], set(), set(), fp, config.fingerprint.lead_tokens, workers,
                                   memo, token_text)
     del token_text
+    body = boilerplate.body_words(notes, words)
     shared: set[int] = set()
     templated: set[int] = set()
     templates: list[Template] = []
@@ -195,7 +197,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
             root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
-            now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate)
+            now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate, body)
         with _timed(timings, "templates", progress):
             templates = miner.for_clusters(cluster_of)
             kept = _keep_story_body(notes, words, {b for t in templates for b in t.labelled}, now)
@@ -234,34 +236,62 @@ class TextFacts:
     index: dict[str, int]
     skeletons: list[str]  # segment and groups
     features: list[Features]  # segment (with one blank line above)
-    tokens: list[str]  # " ".join(tokens(text)): word counts, templates, the first round's contents
-    grams: dict[str, np.ndarray]  # character-gram signature of each ``near_eligible`` skeleton: groups
+    tokens: list[str]  # " ".join(tokens(text)): templates, the first round's contents
+    counts: list[int]  # len(tokens(text)): support, templates
+    headings: list[bool]  # boilerplate.heading_like(text): story headings
+    grams: KeySignatures  # character-gram signature of each ``near_eligible`` skeleton: groups
+    wordsets: KeySignatures  # word-set signature of each token string of template length: templates
 
 
 def text_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1) -> TextFacts:
     """``TextFacts`` of every distinct block text (reprints repeat most blocks), by ``workers`` processes."""
     distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
-    facts = TextFacts({text: n for n, text in enumerate(distinct)}, [], [], [], {})
-    for skeletons, features, tokens_, keys, grams in per_shard(
+    skeletons: list[str] = []
+    features: list[Features] = []
+    joined: list[str] = []
+    counts: list[int] = []
+    headings: list[bool] = []
+    grams: list[tuple[list[str], np.ndarray]] = []
+    wordsets: list[tuple[list[str], np.ndarray]] = []
+    for skeletons_, features_, joined_, counts_, headings_, grams_, wordsets_ in per_shard(
             partial(text_facts_shard, config=config, fp=fp), distinct, workers):
-        facts.skeletons.extend(skeletons)
-        facts.features.extend(features)
-        facts.tokens.extend(tokens_)
-        facts.grams.update(zip(keys, grams))
-    return facts
+        skeletons.extend(skeletons_)
+        features.extend(features_)
+        joined.extend(joined_)
+        counts.extend(counts_)
+        headings.extend(headings_)
+        grams.append(grams_)
+        wordsets.append(wordsets_)
+    return TextFacts({text: n for n, text in enumerate(distinct)}, skeletons, features, joined, counts, headings,
+                     _by_key(grams, GRAM_PERM), _by_key(wordsets, fp.num_perm))
 
 
-FactColumns = tuple[list[str], list[Features], list[str], list[str], np.ndarray]
+def _by_key(parts: list[tuple[list[str], np.ndarray]], num_perm: int) -> KeySignatures:
+    """One ``KeySignatures`` from the (keys, signature rows) of each shard; a key found in two shards has one
+    signature, so either row serves."""
+    index: dict[str, int] = {}
+    rows = 0
+    for keys, _ in parts:
+        index.update(zip(keys, range(rows, rows + len(keys))))
+        rows += len(keys)
+    return KeySignatures(index, np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *(m for _, m in parts)]))
+
+
+Keyed = tuple[list[str], np.ndarray]
+FactColumns = tuple[list[str], list[Features], list[str], list[int], list[bool], Keyed, Keyed]
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
-    """The columns of ``TextFacts`` for a shard of texts, the gram signatures as one matrix with a row per
-    distinct ``near_eligible`` skeleton (``keys``)."""
+    """The columns of ``TextFacts`` for a shard of texts; the signatures as keys and a matrix with a row per
+    key: character grams of each distinct ``near_eligible`` skeleton, word sets of each distinct token string
+    that templates compare."""
     looks = looks_shard(texts, config.segment)
     skeletons = [key for key, _ in looks]
     keys = [key for key in dict.fromkeys(skeletons) if near_eligible(key, config.boilerplate)]
-    grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, fp.num_perm), dtype=np.uint32)
-    return skeletons, [features for _, features in looks], [" ".join(tokens(text)) for text in texts], keys, grams
+    grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, GRAM_PERM), dtype=np.uint32)
+    joined = [" ".join(tokens(text)) for text in texts]
+    return (skeletons, [features for _, features in looks], joined, list(map(spaced_count, joined)),
+            list(map(boilerplate.heading_like, texts)), (keys, grams), wordset_signatures_shard(joined, fp))
 
 
 def skeleton_shard(texts: Sequence[str]) -> list[str]:
@@ -335,6 +365,7 @@ class Memo:
     signatures: dict[str, np.ndarray] = field(default_factory=dict)
     leads: dict[str, np.ndarray] = field(default_factory=dict)
     verdicts: dict[tuple[str, str], Verdict] = field(default_factory=dict)
+    canonical: dict[tuple, int] = field(default_factory=dict)  # ``canonical.choose``'s choices
 
     def verdict(self, a: Content, b: Content, config: ClusterConfig) -> Verdict:
         """``verify(a, b)``, computed once per pair of distinct contents."""
@@ -378,7 +409,7 @@ def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, conf
         return verdicts[key]
 
     edges = [(i, j, v) for (i, j), v in sorted(verdicts.items()) if v.match is not None]
-    return canonical.choose(cluster(len(contents), rank, edges, check), contents, rank), verdicts
+    return canonical.choose(cluster(len(contents), rank, edges, check), contents, rank, memo.canonical), verdicts
 
 
 def _exact_pairs(contents: list[Content]) -> list[tuple[int, int]]:

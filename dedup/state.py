@@ -37,6 +37,7 @@ import numpy as np
 from .candidates import band_params
 from .config import Config
 from .fingerprint import Fingerprinter, shingle_hashes
+from .groups import CHAR_GRAM, GRAM_PERM, NEAR_LSH_THRESHOLD
 from .ingest import discover, read_inputs
 from .jsonio import sha256_file
 from .records import Corpus, Page, Skipped
@@ -45,7 +46,7 @@ from .write import fault
 if TYPE_CHECKING:
     from .pipeline import Memo, Result
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: block groups' character-gram signatures have GRAM_PERM permutations
 PROBE_WORDS = ("shares", "of", "acme", "rose", "4", "percent", "on", "monday")  # detects a changed shingle hash
 
 SCHEMA = """
@@ -88,7 +89,9 @@ def parameters(config: Config) -> dict[str, Any]:
         "library": "datasketch", "scheme": "affine32", "seed": fp.seed, "num_perm": fp.num_perm,
         "shingling": f"word {fp.shingle_size}-grams of normalize.tokens",
         "shingle_hash_probe": shingle_hashes(list(PROBE_WORDS), fp.shingle_size).tolist(),
-        "lsh_bands": list(band_params(config.cluster.lsh_threshold, fp.num_perm))}, "config": config.to_dict()}
+        "lsh_bands": list(band_params(config.cluster.lsh_threshold, fp.num_perm)),
+        "block_groups": {"char_gram": CHAR_GRAM, "num_perm": GRAM_PERM,
+                         "lsh_bands": list(band_params(NEAR_LSH_THRESHOLD, GRAM_PERM))}}, "config": config.to_dict()}
 
 
 def _differences(saved: Any, wanted: Any, prefix: str = "") -> list[str]:

@@ -31,9 +31,9 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq, Levenshtein
 
-from .candidates import band_neighbours, band_params, ranks
+from .candidates import band_neighbours, band_params, components, ranks
 from .config import BoilerplateConfig
-from .fingerprint import Fingerprinter, batch_shingle_hashes
+from .fingerprint import Fingerprinter, KeySignatures, batch_shingle_hashes
 from .normalize import spaced_count, tokens
 from .records import BlockNote
 
@@ -128,14 +128,20 @@ def _wordset_signatures(seqs: list[tuple[str, ...]], fp: Fingerprinter, chunk: i
     return sigs
 
 
-def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter, coverage: float = 0.0,
+def wordset_signatures_shard(lines: Sequence[str], fp: Fingerprinter) -> tuple[list[str], np.ndarray]:
+    """The distinct token strings among ``lines`` (``" ".join(tokens(text))``) that ``TemplateMiner`` compares
+    (``MIN_TOKENS`` to ``MAX_TOKENS`` tokens) and their word-set signatures, one row each."""
+    keys = [line for line in dict.fromkeys(lines) if MIN_TOKENS <= spaced_count(line) <= MAX_TOKENS]
+    return keys, _wordset_signatures([tuple(key.split(" ")) for key in keys], fp)
+
+
+def _candidates(seqs: list[tuple[str, ...]], sigs: np.ndarray, fp: Fingerprinter, coverage: float = 0.0,
                 workers: int = 1) -> np.ndarray:
-    """Pairs of sorted sequences near each other in an LSH bucket of their word sets, listed by first and last
-    words, whose lengths allow an alignment fixing ``MIN_FIXED`` tokens and ``coverage`` of the longer (the
-    first bound ``_template_pairs`` applies)."""
+    """Pairs of sorted sequences near each other in an LSH bucket of their word sets (``sigs``, a row per
+    sequence), listed by first and last words, whose lengths allow an alignment fixing ``MIN_FIXED`` tokens and
+    ``coverage`` of the longer (the first bound ``_template_pairs`` applies)."""
     if not seqs:
         return np.empty((0, 2), dtype=np.int64)
-    sigs = _wordset_signatures(seqs, fp)
     end_rank = ranks([q[::-1] for q in seqs])
     bands, rows = band_params(WORDSET_LSH_THRESHOLD, fp.num_perm)
     lengths = np.array([len(q) for q in seqs], dtype=np.int64)
@@ -146,27 +152,6 @@ def _candidates(seqs: list[tuple[str, ...]], fp: Fingerprinter, coverage: float 
 
     return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT,
                            alignable, workers)
-
-
-def _union(pairs: list[tuple[int, int]]) -> list[list[int]]:
-    """Connected components of the pairs, each sorted, in order of their first member."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    comps: dict[int, list[int]] = defaultdict(list)
-    for x in sorted(parent):
-        comps[find(x)].append(x)
-    return sorted(comps.values())
 
 
 def _gaps(member: list[str], hits: list[int]) -> list[str]:
@@ -230,8 +215,9 @@ class TemplateMiner:
 
     def __init__(self, texts: dict[int, str], notes: list[BlockNote], fp: Fingerprinter,
                  config: BoilerplateConfig, excluded: set[int], workers: int = 1,
-                 token_text: Mapping[str, str] | None = None) -> None:
-        """``token_text`` maps block texts to their ``tokens`` joined by spaces when the caller has them."""
+                 token_text: Mapping[str, str] | None = None, wordsets: KeySignatures | None = None) -> None:
+        """``token_text`` maps block texts to their ``tokens`` joined by spaces, and ``wordsets`` holds the
+        word-set signatures of the short ones (``wordset_signatures_shard``), when the caller has them."""
         self.notes, self.config = notes, config
         body = {bid: text for bid, text in sorted(texts.items())
                 if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
@@ -245,12 +231,13 @@ class TemplateMiner:
                 blocks_of[short].append(bid)
             if opening is not None:
                 by_opening[opening].append(bid)
-        self.shapes = self._shapes(blocks_of, fp, workers)
+        self.shapes = self._shapes(blocks_of, fp, workers, wordsets)
         self.openings = [_stock_opening(opening, members, {m: joined(body[m]).split(" ") for m in members})
                          for opening, members in sorted(by_opening.items())
                          if len(members) >= config.template_min_support]
 
-    def _shapes(self, blocks_of: dict[str, list[int]], fp: Fingerprinter, workers: int) -> list[Template]:
+    def _shapes(self, blocks_of: dict[str, list[int]], fp: Fingerprinter, workers: int,
+                wordsets: KeySignatures | None = None) -> list[Template]:
         """Templates among distinct short token sequences (given as their tokens joined by spaces): LSH on word
         sets, verified by word alignment.
 
@@ -263,9 +250,10 @@ class TemplateMiner:
         seqs = [tuple(map(intern, words, words)) for words in (key.split(" ") for key in keys)]
         blocks_by_seq = {seq: blocks_of[key] for seq, key in zip(seqs, keys)}
         codes = _codes(seqs)
-        candidates = _candidates(seqs, fp, self.config.template_coverage, workers)
+        sigs = wordsets.rows(keys) if wordsets is not None else _wordset_signatures(seqs, fp)
+        candidates = _candidates(seqs, sigs, fp, self.config.template_coverage, workers)
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
-        return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_by_seq) for comp in _union(pairs)]
+        return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_by_seq) for comp in components(pairs)]
 
     def _stories(self, blocks: list[int], cluster_of: dict[int, int]) -> int:
         """Distinct story clusters among the blocks' articles."""
