@@ -201,7 +201,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         with _timed(timings, "templates", progress):
             templates = miner.for_clusters(cluster_of)
             kept = _keep_story_body(notes, words, {b for t in templates for b in t.labelled}, now)
-            templates = [replace(t, labelled=t.labelled & kept) for t in templates]
+            templates = [t if t.labelled <= kept else replace(t, labelled=t.labelled & kept) for t in templates]
             labelled = kept - now
         if now == shared and labelled == templated:
             break

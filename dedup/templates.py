@@ -33,7 +33,7 @@ from rapidfuzz.distance import LCSseq, Levenshtein
 
 from .candidates import band_neighbours, band_params, components, ranks
 from .config import BoilerplateConfig
-from .fingerprint import Fingerprinter, KeySignatures, batch_shingle_hashes
+from .fingerprint import Fingerprinter, KeySignatures, batch_shingle_hashes, sorted_unique
 from .normalize import spaced_count, tokens
 from .records import BlockNote
 
@@ -218,23 +218,28 @@ class TemplateMiner:
                  token_text: Mapping[str, str] | None = None, wordsets: KeySignatures | None = None) -> None:
         """``token_text`` maps block texts to their ``tokens`` joined by spaces, and ``wordsets`` holds the
         word-set signatures of the short ones (``wordset_signatures_shard``), when the caller has them."""
-        self.notes, self.config = notes, config
+        self.config = config
         body = {bid: text for bid, text in sorted(texts.items())
                 if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
         joined = token_text.__getitem__ if token_text is not None else (lambda text: " ".join(tokens(text)))
-        self.lengths: dict[int, int] = {}
+        lengths: dict[int, int] = {}
         blocks_of: dict[str, list[int]] = defaultdict(list)
         by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for bid, (length, short, opening) in _token_shapes(body, joined).items():
-            self.lengths[bid] = length
+            lengths[bid] = length
             if short is not None:
                 blocks_of[short].append(bid)
             if opening is not None:
                 by_opening[opening].append(bid)
         self.shapes = self._shapes(blocks_of, fp, workers, wordsets)
-        self.openings = [_stock_opening(opening, members, {m: joined(body[m]).split(" ") for m in members})
+        self.openings = [_stock_opening(opening, members, {m: joined(body[m]) for m in members})
                          for opening, members in sorted(by_opening.items())
                          if len(members) >= config.template_min_support]
+        self.labellable = [{b for b in shape.blocks if shape.coverage[b] >= config.template_coverage
+                            and lengths[b] <= config.template_max_words} for shape in self.shapes]
+        found = [*self.shapes, *self.openings]
+        self._owner = np.repeat(np.arange(len(found), dtype=np.int64), [len(t.blocks) for t in found])
+        self._occurrence = np.array([notes[b].occurrence for t in found for b in t.blocks], dtype=np.int64)
 
     def _shapes(self, blocks_of: dict[str, list[int]], fp: Fingerprinter, workers: int,
                 wordsets: KeySignatures | None = None) -> list[Template]:
@@ -255,23 +260,23 @@ class TemplateMiner:
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
         return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_by_seq) for comp in components(pairs)]
 
-    def _stories(self, blocks: list[int], cluster_of: dict[int, int]) -> int:
-        """Distinct story clusters among the blocks' articles."""
-        return len({cluster_of[self.notes[b].occurrence] for b in blocks})  # type: ignore[index]
+    def _stories(self, cluster_of: dict[int, int]) -> list[int]:
+        """Distinct story clusters among the articles of each shape's, then each opening's, blocks."""
+        found = len(self.shapes) + len(self.openings)
+        if not self._occurrence.size:
+            return [0] * found
+        cluster = np.array([cluster_of[o] for o in range(int(self._occurrence.max()) + 1)], dtype=np.int64)
+        pairs = sorted_unique(self._owner * (int(cluster.max()) + 1) + cluster[self._occurrence])
+        return np.bincount(pairs // (int(cluster.max()) + 1), minlength=found).tolist()
 
     def for_clusters(self, cluster_of: dict[int, int]) -> list[Template]:
         """Templates and stock openings with support over ``cluster_of``; labelled blocks where support allows."""
-        found = []
-        for shape in self.shapes:
-            support = self._stories(shape.blocks, cluster_of)
-            labelled = ({b for b in shape.blocks if shape.coverage[b] >= self.config.template_coverage
-                         and self.lengths[b] <= self.config.template_max_words}
-                        if support >= self.config.template_min_support else set())
-            found.append(replace(shape, support=support, labelled=labelled))
-        for opening in self.openings:
-            support = self._stories(opening.blocks, cluster_of)
-            if support >= self.config.template_min_support:
-                found.append(replace(opening, support=support))
+        stories = self._stories(cluster_of)
+        least = self.config.template_min_support
+        found = [replace(shape, support=support, labelled=set(labellable) if support >= least else set())
+                 for shape, labellable, support in zip(self.shapes, self.labellable, stories)]
+        found += [replace(opening, support=support)
+                  for opening, support in zip(self.openings, stories[len(self.shapes):]) if support >= least]
         return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
 
 
@@ -299,13 +304,24 @@ def _token_shapes(body: dict[int, str], joined: Callable[[str], str]) -> dict[in
     return shapes
 
 
-def _stock_opening(opening: tuple[str, ...], members: list[int], toks: dict[int, list[str]]) -> Template:
-    """The longest common opening of the paragraphs, reported as a stock phrase (support not yet counted)."""
+def _stock_opening(opening: tuple[str, ...], members: list[int], lines: dict[int, str]) -> Template:
+    """The longest common opening of the paragraphs (given as their tokens joined by single spaces), reported
+    as a stock phrase (support not yet counted)."""
     # Extended word by word while every member has that word next and at least one more after it.
-    common = len(os.path.commonprefix([toks[m] for m in members]))
-    prefix = toks[members[0]][:max(len(opening), min(common, min(len(toks[m]) for m in members) - 1))]
-    text = " ".join(prefix) + " {REST}"
+    texts = [lines[m] for m in members]
+    prefix = os.path.commonprefix(texts)
+    common = prefix.count(" ") + all(len(t) == len(prefix) or t[len(prefix)] == " " for t in texts)  # whole words
+    sizes = {m: lines[m].count(" ") + 1 for m in members}
+    keep = max(len(opening), min(common, min(sizes.values()) - 1))
+    words = texts[0].split(" ", keep)[:keep]
+    text = " ".join(words) + " {REST}"
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-    cover = {m: round(len(prefix) / len(toks[m]), 4) for m in members}
-    slots = {m: {"REST": " ".join(toks[m][len(prefix):])[:200]} for m in members}
+    cover = {m: round(keep / sizes[m], 4) for m in members}
+    slots = {m: {"REST": _after_words(lines[m], keep)[:200]} for m in members}
     return Template(f"t-{digest}", text, "stock-opening", members, cover, slots)
+
+
+def _after_words(line: str, count: int) -> str:
+    """What follows the first ``count`` words of a single-spaced line."""
+    parts = line.split(" ", count)
+    return parts[count] if len(parts) > count else ""

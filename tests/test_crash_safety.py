@@ -108,3 +108,17 @@ def test_outputs_have_fixed_names_whatever_the_input(tmp_path: Path) -> None:
     assert names == ["blocks.jsonl", "corpus.jsonl", "groups.jsonl", "occurrences.jsonl", "report.html",
                      "summary.json", "templates.jsonl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_written_lines_are_json_dumps_of_each_record_and_the_hash_is_of_the_bytes(tmp_path: Path) -> None:
+    # The oracle is the standard library's json.dumps with the documented options, one call per record.
+    from dedup.write import WRITE_BATCH, write_outputs
+
+    rows = [{"b": i, "a": "naïve “quoted” \u2028 line\nbreak\t\\", "f": i / 7, "n": None, "t": True,
+             "nested": {"z": [1, 2.5, "x"], "y": {}}, "e": ""} for i in range(WRITE_BATCH * 2 + 3)]
+    write_outputs(tmp_path / "out", {"rows.jsonl": rows}, {"counts": {}})
+    data = (tmp_path / "out" / "rows.jsonl").read_bytes()
+    expected = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n" for r in rows)
+    assert data == expected.encode("utf-8")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["files"]["rows.jsonl"] == hashlib.sha256(data).hexdigest()
