@@ -35,15 +35,21 @@ def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 def band_pairs(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:
-    """All (i, j), i < j (by key), whose signatures agree on every row of at least one band.
+    """All (i, j), i < j (by key), whose signatures agree on every row of at least one band."""
+    base = int(keys.max()) + 1 if len(keys) else 1
+    return set(_decode(band_pair_codes(keys, sigs, bands, rows, base), base))
+
+
+def band_pair_codes(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int, base: int) -> np.ndarray:
+    """``band_pairs`` as sorted distinct codes ``i * base + j`` (keys below ``base``).
 
     Per band the rows are listed by a 64-bit key of the band's values, so that each bucket is a contiguous run,
     and every pair inside a run is taken (``_run_pairs``).
     """
     if len(keys) < 2:
-        return set()
+        return np.empty(0, dtype=np.int64)
     order = np.argsort(keys, kind="stable")
-    keys, sigs = keys[order], sigs[order]
+    keys, sigs = keys[order].astype(np.int64), sigs[order]
     n = len(keys)
     found = [np.empty(0, dtype=np.int64)]
     for band in range(bands):
@@ -53,7 +59,12 @@ def band_pairs(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int) -> set
         a, b = _run_pairs(listed, hashes[listed], columns, n)
         found.append(a.astype(np.int64) * n + b)
     codes = sorted_unique(np.concatenate(found))
-    return set(zip(keys[codes // n].tolist(), keys[codes % n].tolist()))
+    return keys[codes // n] * base + keys[codes % n]  # sorted: keys ascend with position
+
+
+def _decode(codes: np.ndarray, base: int) -> list[tuple[int, int]]:
+    """Pairs from their codes ``i * base + j``, in code order."""
+    return list(zip((codes // base).tolist(), (codes % base).tolist()))
 
 
 def _run_pairs(listed: np.ndarray, hashes: np.ndarray, columns: np.ndarray | None,
@@ -81,19 +92,27 @@ def _run_pairs(listed: np.ndarray, hashes: np.ndarray, columns: np.ndarray | Non
 
 def lsh_pairs(signatures: dict[int, np.ndarray], fp: Fingerprinter, threshold: float) -> set[tuple[int, int]]:
     """All (i, j), i < j, that share an LSH band at ``threshold``."""
+    base = max(signatures, default=0) + 1
+    return set(_decode(_lsh_codes(signatures, fp, threshold, base), base))
+
+
+def _lsh_codes(signatures: dict[int, np.ndarray], fp: Fingerprinter, threshold: float, base: int) -> np.ndarray:
+    """``lsh_pairs`` as sorted codes ``i * base + j``."""
     if len(signatures) < 2:
-        return set()
+        return np.empty(0, dtype=np.int64)
     keys = np.array(sorted(signatures), dtype=np.int64)
     sigs = np.stack([signatures[k] for k in keys.tolist()])
     bands, rows = band_params(threshold, fp.num_perm)
-    return band_pairs(keys, sigs, bands, rows)
+    return band_pair_codes(keys, sigs, bands, rows, base)
 
 
 def candidate_pairs(signatures: dict[int, np.ndarray], leads: dict[int, np.ndarray], fp: Fingerprinter,
                     config: ClusterConfig) -> list[tuple[int, int]]:
     """Sorted union of whole-content and lead candidates."""
-    pairs = lsh_pairs(signatures, fp, config.lsh_threshold) | lsh_pairs(leads, fp, config.lead_lsh_threshold)
-    return sorted(pairs)
+    base = max(max(signatures, default=0), max(leads, default=0)) + 1
+    codes = np.concatenate([_lsh_codes(signatures, fp, config.lsh_threshold, base),
+                            _lsh_codes(leads, fp, config.lead_lsh_threshold, base)])
+    return _decode(sorted_unique(codes), base)
 
 
 def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows: int, window: int,

@@ -14,6 +14,7 @@ summary.json so that every other field is byte-stable.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -61,12 +62,20 @@ class Result:
 
 @contextmanager
 def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> Iterator[None]:
-    """Time a stage and report it."""
-    start = time.perf_counter()
+    """Time a stage and report it: wall time so far, and the CPU time of this process and its finished workers
+    in this call (twice the wall time when two cores were busy throughout)."""
+    start, cpu = time.perf_counter(), _cpu_seconds()
     yield
     timings[stage] = timings.get(stage, 0.0) + round(time.perf_counter() - start, 4)
     if progress is not None:
-        progress(f"{stage}: {timings[stage]:.2f}s, peak memory {_peak_mb()} MB")
+        progress(f"{stage}: {timings[stage]:.2f}s (this pass: {time.perf_counter() - start:.2f}s, "
+                 f"CPU {_cpu_seconds() - cpu:.2f}s), peak memory {_peak_mb()} MB")
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and of its children that have ended."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _peak_mb() -> int:
@@ -160,16 +169,16 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         for page in corpus.pages:
             corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
         facts = text_facts(corpus, config, fp, workers)
-        looks = {text: (facts.skeletons[n], facts.features[n]) for text, n in facts.index.items()}
-        skeletons, feats = block_looks(corpus, config.segment, known=looks)
+        skeletons, feats = block_looks(corpus, config.segment,
+                                       known=dict(zip(facts.index, zip(facts.skeletons, facts.features))))
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
-        del feats, looks
-    texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-    words = {bid: facts.counts[facts.index[text]] for bid, text in texts.items()}
-    headings = boilerplate.story_headings(notes, texts, lambda text: facts.headings[facts.index[text]])
-    token_text = {text: facts.tokens[n] for text, n in facts.index.items()}
-    grams, wordsets = facts.grams, facts.wordsets
-    del facts
+        del feats
+        texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
+        words = {bid: facts.counts[facts.index[text]] for bid, text in texts.items()}
+        headings = boilerplate.story_headings(notes, texts, lambda text: facts.headings[facts.index[text]])
+        token_text = dict(zip(facts.index, facts.tokens))  # the index lists the texts in row order
+        grams, wordsets = facts.grams, facts.wordsets
+        del facts
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate, skeletons, workers, grams)
     del skeletons, grams
@@ -408,7 +417,7 @@ def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, conf
             verdicts[key] = memo.verdict(contents[key[0]], contents[key[1]], config.cluster)
         return verdicts[key]
 
-    edges = [(i, j, v) for (i, j), v in sorted(verdicts.items()) if v.match is not None]
+    edges = sorted((i, j, v) for (i, j), v in verdicts.items() if v.match is not None)  # (i, j) are distinct
     return canonical.choose(cluster(len(contents), rank, edges, check), contents, rank, memo.canonical), verdicts
 
 

@@ -176,13 +176,13 @@ def _build(seqs: list[tuple[str, ...]], codes: list[Code], blocks_of: dict[tuple
     """Template text, per-block coverage and slot values of one component of distinct token sequences."""
     first = min(range(len(seqs)), key=lambda i: (len(seqs[i]), seqs[i]))
     base, base_code = seqs[first], codes[first]
+    aligned = [dict(_aligned_fixed(base_code, code)) for code in codes]  # base index -> member index
     fixed = set(range(len(base)))
-    for code in codes[:ALIGN_SAMPLE]:
-        fixed &= set(dict(_aligned_fixed(base_code, code)))
+    for pairs in aligned[:ALIGN_SAMPLE]:
+        fixed &= pairs.keys()
     order = sorted(fixed)
     gaps: dict[tuple[str, ...], list[str]] = {}
-    for seq, code in zip(seqs, codes):
-        pairs = dict(_aligned_fixed(base_code, code))
+    for seq, pairs in zip(seqs, aligned):
         hits = [pairs[p] for p in order if p in pairs]
         gaps[seq] = _gaps(list(seq), hits) if len(hits) == len(order) else [" ".join(seq)]
     is_slot = [any(len(g) > i and g[i] for g in gaps.values()) for i in range(len(order) + 1)]

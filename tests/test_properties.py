@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from dedup import Config, analyse, run
 from dedup.config import ClusterConfig
 from dedup.normalize import clean, skeleton, tokens
 from dedup.pipeline import make_content
-from dedup.verify import verify
+from dedup.verify import overlap, verify
 from synthetic import corpus_records, write_jsonl
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
@@ -29,6 +30,18 @@ def test_normalisation_is_idempotent(text: str) -> None:
     assert clean(clean(text)) == clean(text)
     assert skeleton(skeleton(text)) == skeleton(text)
     assert tokens(" ".join(tokens(text))) == tokens(text)
+
+
+@given(st.sets(st.integers(0, 2**32 - 1), max_size=80), st.sets(st.integers(0, 2**32 - 1), max_size=80),
+       st.sets(st.integers(0, 2**32 - 1), max_size=40))
+def test_overlap_equals_set_arithmetic(a: set[int], b: set[int], shared: set[int]) -> None:
+    # The oracle is Python's set intersection; ``shared`` makes large overlaps as likely as none.
+    a, b = a | shared, b | shared
+    ja, jb = np.array(sorted(a), dtype=np.uint32), np.array(sorted(b), dtype=np.uint32)
+    inter = len(a & b)
+    expected = (0.0, 0.0) if not a or not b else (inter / len(a | b), inter / min(len(a), len(b)))
+    assert overlap(ja, jb) == expected
+    assert overlap(jb, ja) == expected
 
 
 @given(WORDS, WORDS)
