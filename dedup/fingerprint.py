@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from itertools import chain
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -317,15 +317,21 @@ class Fingerprinter:
         return LeanMinHash(mh)
 
 
-class KeySignatures(NamedTuple):
-    """Signatures by a string key (a skeleton, a token string): row ``index[key]`` of ``matrix``."""
+class KeySignatures:
+    """Signatures by a string key (a skeleton, a token string): row ``index[key]`` of ``matrix``. They are read
+    once: ``take`` hands the rows a stage needs over and lets the matrix go, so it is not held beside them."""
 
-    index: dict[str, int]
-    matrix: np.ndarray
+    def __init__(self, index: dict[str, int], matrix: np.ndarray) -> None:
+        self.index, self.matrix = index, matrix
 
-    def rows(self, keys: Sequence[str]) -> np.ndarray:
-        """The signatures of ``keys``, one row each."""
-        return self.matrix[np.fromiter(map(self.index.__getitem__, keys), dtype=np.int64, count=len(keys))]
+    def __contains__(self, key: str) -> bool:
+        return key in self.index
+
+    def take(self, keys: Sequence[str]) -> np.ndarray:
+        """The signatures of ``keys``, one row each; afterwards this holds none."""
+        rows = self.matrix[np.fromiter(map(self.index.__getitem__, keys), dtype=np.int64, count=len(keys))]
+        self.index, self.matrix = {}, self.matrix[:0].copy()
+        return rows
 
 
 def _blocks(starts: np.ndarray, ends: np.ndarray, limit: int) -> list[tuple[int, int]]:

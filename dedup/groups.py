@@ -99,13 +99,13 @@ def _near_keys(keys: list[str], fp: Fingerprinter, config: BoilerplateConfig, wo
     ratios by rapidfuzz's ``cpdist`` in C++ (``workers`` threads); the pairs do not depend on the worker count.
     """
     if signatures is not None:
-        eligible = [i for i, k in enumerate(keys) if k in signatures.index]
+        eligible = [i for i, k in enumerate(keys) if k in signatures]
     else:
         eligible = [i for i, k in enumerate(keys) if near_eligible(k, config)]
     if len(eligible) < 2:
         return []
     if signatures is not None:
-        sigs = signatures.rows([keys[i] for i in eligible])
+        sigs = signatures.take([keys[i] for i in eligible])
     else:
         sigs = np.stack(map_shards(partial(gram_signatures_shard, fp=fp), [keys[i] for i in eligible], workers))
     by_end = ranks([keys[i][::-1] for i in eligible])

@@ -255,7 +255,7 @@ class TemplateMiner:
         seqs = [tuple(map(intern, words, words)) for words in (key.split(" ") for key in keys)]
         blocks_by_seq = {seq: blocks_of[key] for seq, key in zip(seqs, keys)}
         codes = _codes(seqs)
-        sigs = wordsets.rows(keys) if wordsets is not None else _wordset_signatures(seqs, fp)
+        sigs = wordsets.take(keys) if wordsets is not None else _wordset_signatures(seqs, fp)
         candidates = _candidates(seqs, sigs, fp, self.config.template_coverage, workers)
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
         return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_by_seq) for comp in components(pairs)]
