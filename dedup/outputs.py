@@ -13,11 +13,12 @@ import hashlib
 import platform
 from collections import Counter, defaultdict
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from . import canonical
 from .boilerplate import kind_of
 from .config import Config
+from .records import Block
 from .verify import verify
 
 if TYPE_CHECKING:
@@ -69,8 +70,9 @@ def _source(result: "Result", occ_index: int) -> dict[str, Any]:
     return src
 
 
-def build(result: "Result", config: Config) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
-    """Rows for corpus.jsonl, occurrences.jsonl, blocks.jsonl, groups.jsonl, and the summary."""
+def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str, Any]]], dict[str, Any]]:
+    """Rows for corpus.jsonl, occurrences.jsonl, blocks.jsonl, groups.jsonl, templates.jsonl, and the summary;
+    every file's rows are a list but those of blocks.jsonl, which are made one by one as they are written."""
     corpus = result.corpus
     occ_ids = occurrence_ids(result)
     members: dict[int, list[int]] = defaultdict(list)
@@ -92,7 +94,7 @@ def build(result: "Result", config: Config) -> tuple[dict[str, list[dict[str, An
     block_rows = _block_rows(result, occ_ids)
     group_rows = _group_rows(result)
     template_rows = _template_rows(result)
-    summary = _summary(result, config, corpus_rows, occ_rows, block_rows, group_rows)
+    summary = _summary(result, config, corpus_rows, occ_rows, group_rows)
     summary["counts"]["templates"] = sum(1 for t in template_rows if t["kind"] == "template")
     summary["counts"]["stock_openings"] = sum(1 for t in template_rows if t["kind"] == "stock-opening")
     files = {"corpus.jsonl": corpus_rows, "occurrences.jsonl": occ_rows, "blocks.jsonl": block_rows,
@@ -121,20 +123,24 @@ def _occurrence_row(result: "Result", i: int, occ_ids: list[str], cluster_ids: d
     return row
 
 
-def _block_rows(result: "Result", occ_ids: list[str]) -> list[dict[str, Any]]:
-    """One row per block of every input, in path/record/line order."""
+def _block_rows(result: "Result", occ_ids: list[str]) -> Iterator[dict[str, Any]]:
+    """One row per block of every input, in path/record/line order, made as they are written (the largest file:
+    its rows are never all in memory at once)."""
     corpus = result.corpus
-    rows = []
-    for block in corpus.blocks:
+    for block in sorted(corpus.blocks, key=lambda b: _block_place(result, b)):
         note = result.notes[block.index]
         page = corpus.pages[block.page]
-        rows.append({"path": page.path, "record": page.record, "start_line": page.source_line(block.start_line),
-                     "end_line": page.source_line(block.end_line),
-                     "occurrence_id": occ_ids[note.occurrence] if note.occurrence is not None else None,
-                     "label": note.label, "kind": note.kind, "group_id": note.group, "support": note.support,
-                     "reason": note.reason})
-    rows.sort(key=lambda r: (r["path"], r["record"] or 0, r["start_line"]))
-    return rows
+        yield {"path": page.path, "record": page.record, "start_line": page.source_line(block.start_line),
+               "end_line": page.source_line(block.end_line),
+               "occurrence_id": occ_ids[note.occurrence] if note.occurrence is not None else None,
+               "label": note.label, "kind": note.kind, "group_id": note.group, "support": note.support,
+               "reason": note.reason}
+
+
+def _block_place(result: "Result", block: Block) -> tuple[str, int, int]:
+    """Where a block's row goes in blocks.jsonl: path, record, first source line."""
+    page = result.corpus.pages[block.page]
+    return page.path, page.record or 0, page.source_line(block.start_line)
 
 
 def _group_rows(result: "Result") -> list[dict[str, Any]]:
@@ -190,14 +196,15 @@ def _versions() -> dict[str, str]:
 
 
 def _summary(result: "Result", config: Config, corpus_rows: list[dict[str, Any]], occ_rows: list[dict[str, Any]],
-             block_rows: list[dict[str, Any]], group_rows: list[dict[str, Any]]) -> dict[str, Any]:
+             group_rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Counts, parameters, versions, skipped inputs and (under one key) timings."""
     corpus = result.corpus
-    lines = Counter()
-    for row in block_rows:
-        lines[row["label"]] += row["end_line"] - row["start_line"] + 1
+    lines: Counter[str] = Counter()
+    for block in corpus.blocks:
+        page = corpus.pages[block.page]
+        lines[result.notes[block.index].label] += page.source_line(block.end_line) - page.source_line(block.start_line) + 1
     matches = Counter(r["match"] for r in occ_rows if not r["canonical"])
-    counts = {"files": len(corpus.files), "pages": len(corpus.pages), "blocks": len(block_rows),
+    counts = {"files": len(corpus.files), "pages": len(corpus.pages), "blocks": len(corpus.blocks),
               "occurrences": len(occ_rows), "stories": len(corpus_rows), "exact_copies": matches["exact"],
               "near_copies": matches["near"], "unique": sum(1 for r in occ_rows if r["match"] == "unique"),
               "groups": len(group_rows), "boilerplate_groups": sum(1 for g in group_rows if g["label"] != "content"),

@@ -300,7 +300,7 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[bytes]:
     return [sig[b * rows:(b + 1) * rows].tobytes() for b in range(bands)]
 
 
-def annotate(files: dict[str, list[dict[str, Any]]], summary: dict[str, Any], plan: Plan,
+def annotate(files: dict[str, Any], summary: dict[str, Any], plan: Plan,
              earlier: dict[str, str], state_path: Path) -> None:
     """Add the nullable state fields to the output rows and a ``state`` section to the summary.
 

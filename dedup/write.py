@@ -77,7 +77,7 @@ def _batches(chunks: Iterable[str], size: int) -> Iterator[list[str]]:
 JOURNAL = ".dedup-commit"
 
 
-def write_outputs(out: Path, jsonl: dict[str, list[dict[str, Any]]], summary: dict[str, Any],
+def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary: dict[str, Any],
                   extra: Callable[[Path], None] | None = None) -> None:
     """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit.
 
