@@ -72,7 +72,8 @@ def _source(result: "Result", occ_index: int) -> dict[str, Any]:
 
 def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str, Any]]], dict[str, Any]]:
     """Rows for corpus.jsonl, occurrences.jsonl, blocks.jsonl, groups.jsonl, templates.jsonl, and the summary;
-    every file's rows are a list but those of blocks.jsonl, which are made one by one as they are written."""
+    every file's rows are a list but those of blocks.jsonl and templates.jsonl, which are made one by one as they
+    are written."""
     corpus = result.corpus
     occ_ids = occurrence_ids(result)
     members: dict[int, list[int]] = defaultdict(list)
@@ -95,8 +96,8 @@ def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str
     group_rows = _group_rows(result)
     template_rows = _template_rows(result)
     summary = _summary(result, config, corpus_rows, occ_rows, group_rows)
-    summary["counts"]["templates"] = sum(1 for t in template_rows if t["kind"] == "template")
-    summary["counts"]["stock_openings"] = sum(1 for t in template_rows if t["kind"] == "stock-opening")
+    summary["counts"]["templates"] = sum(1 for t in result.templates if t.kind == "template")
+    summary["counts"]["stock_openings"] = sum(1 for t in result.templates if t.kind == "stock-opening")
     files = {"corpus.jsonl": corpus_rows, "occurrences.jsonl": occ_rows, "blocks.jsonl": block_rows,
              "groups.jsonl": group_rows, "templates.jsonl": template_rows}
     return files, summary
@@ -164,11 +165,11 @@ def _group_rows(result: "Result") -> list[dict[str, Any]]:
     return rows
 
 
-def _template_rows(result: "Result") -> list[dict[str, Any]]:
-    """One row per mined template or stock opening, with every occurrence and its slot values."""
+def _template_rows(result: "Result") -> Iterator[dict[str, Any]]:
+    """One row per mined template or stock opening, with every occurrence and its slot values, made as they are
+    written (on text written from templates these rows hold a slot value for every templated block)."""
     corpus = result.corpus
-    rows = []
-    for t in result.templates:
+    for t in sorted(result.templates, key=lambda t: (t.kind, -t.support, t.template_id)):
         places = []
         for bid in t.blocks:
             block = corpus.blocks[bid]
@@ -177,11 +178,9 @@ def _template_rows(result: "Result") -> list[dict[str, Any]]:
                            "end_line": block.end_line, "coverage": t.coverage[bid], "removed": bid in t.labelled,
                            "slots": dict(sorted(t.slots[bid].items()))})
         places.sort(key=lambda p: (p["path"], p["record"] or 0, p["start_line"]))
-        rows.append({"template_id": t.template_id, "template": t.text, "kind": t.kind, "support": t.support,
-                     "label": "template" if t.labelled else "content", "blocks": len(t.blocks),
-                     "slots": t.text.count("{"), "occurrences": places})
-    rows.sort(key=lambda r: (r["kind"], -r["support"], r["template_id"]))
-    return rows
+        yield {"template_id": t.template_id, "template": t.text, "kind": t.kind, "support": t.support,
+               "label": "template" if t.labelled else "content", "blocks": len(t.blocks),
+               "slots": t.text.count("{"), "occurrences": places}
 
 
 def _versions() -> dict[str, str]:
