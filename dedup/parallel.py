@@ -3,7 +3,9 @@
 A stage function takes a shard (a list of plain items) and returns a list of plain results, one per item; the
 shards are contiguous slices and their results are concatenated in shard order, so the outcome is the same list,
 in the same order, as one call over all items. Outputs are therefore byte-identical for any number of workers
-(tested). The same shard functions can be run by a distributed engine.
+(tested). The same shard functions can be run by a distributed engine. Workers come from a forkserver (shards and
+results are pickled, so they need nothing of this process's memory); only ``map_shared``, whose function reads
+arrays of this process, forks it.
 
     >>> map_shards(skeleton_shard, ["Call 555-0100 today", "Visit example.com"], workers=2, min_items=1)
     ['call _num_ today', 'visit _url_']
@@ -14,8 +16,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -52,25 +55,62 @@ def _fork_context() -> multiprocessing.context.BaseContext | None:
 
 
 def map_shards(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int,
-               min_items: int | None = None) -> list[R]:
+               min_items: int | None = None, forked: bool = False) -> list[R]:
     """``fn(items)``, computed over shards by ``workers`` processes when there are ``min_items`` or more
     (default ``MIN_ITEMS``)."""
-    results = per_shard(fn, items, workers, min_items)
+    results = per_shard(fn, items, workers, min_items, forked)
     if sum(len(r) for r in results) != len(items):
         raise RuntimeError(f"{getattr(fn, '__name__', fn)}: a shard returned the wrong number of results")
     return results[0] if len(results) == 1 else [item for part in results for item in part]
 
 
 def per_shard(fn: Callable[[Sequence[T]], R], items: Sequence[T], workers: int,
-              min_items: int | None = None) -> list[R]:
+              min_items: int | None = None, forked: bool = False) -> list[R]:
     """``[fn(shard) for shard in shards(items, ...)]``: one result per contiguous shard, in order, computed by
     ``workers`` processes when there are ``min_items`` or more items (default ``MIN_ITEMS``), else
-    ``[fn(items)]``. For results that are cheaper to pass back whole (arrays, columns) than item by item."""
+    ``[fn(items)]``. For results that are cheaper to pass back whole (arrays, columns) than item by item.
+    ``forked``: the workers are forked from this process (``map_shared``), else they come from ``_pool_context``."""
     if workers <= 1 or len(items) < (MIN_ITEMS if min_items is None else min_items):
         return [fn(items)]
-    context = _fork_context() or multiprocessing.get_context("spawn")
-    with _frozen_gc(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(fn, shards(items, workers * SHARDS_PER_WORKER)))
+    context = _fork_context() if forked else _pool_context()
+    with _frozen_gc() if forked else nullcontext(), ProcessPoolExecutor(workers, mp_context=context) as pool:
+        done = list(pool.map(_Metered(fn), shards(items, workers * SHARDS_PER_WORKER)))
+    _WORKER_CPU[0] += sum(seconds for _, seconds in done)
+    return [result for result, _ in done]
+
+
+_WORKER_CPU = [0.0]
+
+
+def worker_cpu() -> float:
+    """CPU seconds this process's pool workers have spent on shards so far."""
+    return _WORKER_CPU[0]
+
+
+class _Metered:
+    """``fn`` on a shard, with the CPU time the worker spent on it (the workers of a forkserver pool are not this
+    process's children, so their time is not in its own accounts)."""
+
+    def __init__(self, fn: Callable[[Sequence[Any]], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, shard: Sequence[Any]) -> tuple[Any, float]:
+        start = time.process_time()
+        result = self.fn(shard)
+        return result, time.process_time() - start
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Where ``per_shard``'s workers come from. Their shards and results are pickled whatever the start method, so
+    they need nothing of this process: with forkserver they are forked from a small server process that has
+    imported this package, not from this process, whose heap (gigabytes on a large corpus) a forked child would
+    partly copy as soon as it allocates into the parent's half-free memory pages. Spawn where there is no
+    forkserver."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["dedup.pipeline"])  # read once, when the server starts
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 @contextmanager
@@ -97,7 +137,7 @@ def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers
         return fn(items)
     _SHARED = fn
     try:
-        return map_shards(_call_shared, items, workers, min_items)
+        return map_shards(_call_shared, items, workers, min_items, forked=True)
     finally:
         _SHARED = None
 

@@ -33,7 +33,7 @@ from .fingerprint import Fingerprinter, KeySignatures, shingle_hashes, sorted_un
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
-from .parallel import default_workers, per_shard
+from .parallel import default_workers, per_shard, worker_cpu
 from .records import BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, wordset_signatures_shard
@@ -62,8 +62,8 @@ class Result:
 
 @contextmanager
 def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> Iterator[None]:
-    """Time a stage and report it: wall time so far, and the CPU time of this process and its finished workers
-    in this call (twice the wall time when two cores were busy throughout)."""
+    """Time a stage and report it: wall time so far, and the CPU time of this process and its pool workers in
+    this call (twice the wall time when two cores were busy throughout)."""
     start, cpu = time.perf_counter(), _cpu_seconds()
     yield
     timings[stage] = timings.get(stage, 0.0) + round(time.perf_counter() - start, 4)
@@ -73,9 +73,9 @@ def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> 
 
 
 def _cpu_seconds() -> float:
-    """User and system CPU time of this process and of its children that have ended."""
+    """User and system CPU time of this process, and what its pool workers spent on their shards."""
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return t.user + t.system + worker_cpu()
 
 
 def _peak_mb() -> int:
