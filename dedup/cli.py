@@ -14,6 +14,7 @@ import click
 from . import pipeline
 from .config import Config, ConfigError
 from .ingest import InputError
+from .parallel import stop_workers
 from .state import StateError
 from .write import OutputError
 
@@ -55,6 +56,8 @@ def run_command(inputs: tuple[Path, ...], out: Path, config_path: Path | None, s
                                report=not no_report, state=state, workers=workers)
     except (ConfigError, InputError, OutputError, StateError, ValueError) as err:
         raise click.ClickException(str(err)) from err
+    finally:
+        stop_workers()
     for item in summary["skipped"]:
         where = item["path"] + (f":{item['line']}" if item["line"] else "")
         click.echo(f"dedup: skipped {where}: {item['reason']}", err=True)

@@ -113,6 +113,19 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def stop_workers() -> None:
+    """Stop the forkserver, if one was started, and wait for it: it has waited for its workers, so their CPU time
+    then counts as this process's children's (what ``time`` and ``getrusage`` report for a command)."""
+    try:
+        from multiprocessing import forkserver
+    except ImportError:  # a platform without it
+        return
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)  # not a public method; where it is missing the server ends on exit
+    if stop is not None:
+        stop()
+
+
 @contextmanager
 def _frozen_gc() -> Iterator[None]:
     """The parent's objects moved out of the garbage collector's reach while forked workers run: a collection in

@@ -74,16 +74,21 @@ def test_map_shared_runs_an_unpicklable_closure_over_parent_arrays_in_forked_pro
     assert parallel._SHARED is None
 
 
-def test_pool_workers_come_from_a_forkserver_and_their_cpu_time_is_counted() -> None:
+def test_pool_workers_come_from_a_forkserver_and_their_cpu_time_is_counted_both_ways() -> None:
     # Each shard reports the process it ran in: none may be this process or a child forked from it (a forked
     # child would hold copies of this process's pages), and the CPU the shards burned must reach worker_cpu().
     if "forkserver" not in multiprocessing.get_all_start_methods():
         pytest.skip("no forkserver on this platform")
-    before = parallel.worker_cpu()
+    import resource
+
+    before, children = parallel.worker_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
     found = parallel.map_shards(_busy_shard, list(range(8)), workers=2, min_items=1)
     assert os.getpid() not in {pid for pid, _ in found}
     assert all(parent != os.getpid() for _, parent in found)
     assert parallel.worker_cpu() - before >= 0.05 * 8 * 0.5  # each item burns >= 0.05 s of CPU
+    parallel.stop_workers()  # then the workers' time is this process's children's, as `time` reports it
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime) >= 0.05 * 8 * 0.5
 
 
 def _busy_shard(items: list[int]) -> list[tuple[int, int]]:
