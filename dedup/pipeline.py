@@ -255,27 +255,17 @@ class TextFacts:
 def text_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1) -> TextFacts:
     """``TextFacts`` of every distinct block text (reprints repeat most blocks), by ``workers`` processes."""
     distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
-    skeletons: list[str] = []
-    features: list[Features] = []
-    joined: list[str] = []
-    counts: list[int] = []
-    headings: list[bool] = []
-    grams: list[tuple[list[str], np.ndarray]] = []
-    wordsets: list[tuple[list[str], np.ndarray]] = []
-    for skeletons_, features_, joined_, counts_, headings_, grams_, wordsets_ in per_shard(
-            partial(text_facts_shard, config=config, fp=fp), distinct, workers):
-        skeletons.extend(skeletons_)
-        features.extend(features_)
-        joined.extend(joined_)
-        counts.extend(counts_)
-        headings.extend(headings_)
-        grams.append(grams_)
-        wordsets.append(wordsets_)
-    return TextFacts({text: n for n, text in enumerate(distinct)}, skeletons, features, joined, counts, headings,
-                     _by_key(grams, GRAM_PERM), _by_key(wordsets, fp.num_perm))
+    parts = per_shard(partial(text_facts_shard, config=config, fp=fp), distinct, workers)
+
+    def column(n: int) -> list[Any]:
+        return [value for part in parts for value in part[n]]
+
+    return TextFacts({text: n for n, text in enumerate(distinct)}, column(0), column(1), column(2), column(3),
+                     column(4), _by_key([part[5] for part in parts], GRAM_PERM),
+                     _by_key([part[6] for part in parts], fp.num_perm))
 
 
-def _by_key(parts: list[tuple[list[str], np.ndarray]], num_perm: int) -> KeySignatures:
+def _by_key(parts: list[Keyed], num_perm: int) -> KeySignatures:
     """One ``KeySignatures`` from the (keys, signature rows) of each shard; a key found in two shards has one
     signature, so either row serves."""
     index: dict[str, int] = {}
@@ -286,7 +276,7 @@ def _by_key(parts: list[tuple[list[str], np.ndarray]], num_perm: int) -> KeySign
     return KeySignatures(index, np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *(m for _, m in parts)]))
 
 
-Keyed = tuple[list[str], np.ndarray]
+Keyed = tuple[list[str], np.ndarray]  # keys and their signatures, a row each
 FactColumns = tuple[list[str], list[Features], list[str], list[int], list[bool], Keyed, Keyed]
 
 
