@@ -16,9 +16,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -73,7 +74,8 @@ def per_shard(fn: Callable[[Sequence[T]], R], items: Sequence[T], workers: int,
     if workers <= 1 or len(items) < (MIN_ITEMS if min_items is None else min_items):
         return [fn(items)]
     context = _fork_context() if forked else _pool_context()
-    with _frozen_gc() if forked else nullcontext(), ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with _frozen_gc() if forked else _main_script_hidden(), \
+            ProcessPoolExecutor(workers, mp_context=context) as pool:
         done = list(pool.map(_Metered(fn), shards(items, workers * SHARDS_PER_WORKER)))
     _WORKER_CPU[0] += sum(seconds for _, seconds in done)
     return [result for result, _ in done]
@@ -124,6 +126,25 @@ def stop_workers() -> None:
     stop = getattr(server, "_stop", None)  # not a public method; where it is missing the server ends on exit
     if stop is not None:
         stop()
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """The main script's path hidden from the workers starting meanwhile (they start as ``pool.map`` submits).
+
+    A forkserver worker re-runs the main script, as ``__mp_main__``, when it is given its path; a script that
+    calls ``dedup.run`` without an ``if __name__ == "__main__":`` guard would then start the whole job again in
+    every worker. Shard functions all come from this package, so the workers need nothing of the script."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:  # no script, or run with -m (imported)
+        yield
+        return
+    del main.__file__  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        main.__file__ = path  # type: ignore[union-attr]
 
 
 @contextmanager

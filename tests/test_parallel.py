@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -102,3 +104,16 @@ def _busy_shard(items: list[int]) -> list[tuple[int, int]]:
             pass
         out.append((os.getpid(), os.getppid()))
     return out
+
+
+def test_a_script_without_a_main_guard_can_use_the_pool(tmp_path: Path) -> None:
+    # Forkserver workers re-run the main script unless its path is hidden from them; this script has no
+    # ``if __name__ == "__main__":`` guard, so re-running it in a worker would start a pool inside the pool.
+    script = tmp_path / "unguarded.py"
+    script.write_text("from dedup.parallel import map_shards\n"
+                      "from dedup.pipeline import skeleton_shard\n"
+                      "print(map_shards(skeleton_shard, ['Call 555-0100 today'] * 6, workers=2, min_items=1))\n",
+                      encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(["call _num_ today"] * 6)
