@@ -16,9 +16,11 @@ About
 ``--near`` of the records are near-duplicate copies of a recent original made by simple edits: a paragraph dropped,
 a number changed, a word swapped, an "UPDATE 1-" headline, the last paragraph cut. Then it runs
 ``.venv/bin/dedup run FILE --out DIR --no-report --quiet`` under ``/usr/bin/time -v`` with a timeout and prints
-peak RSS of the main process, MB per 100k articles (also counted above the peak of a 20-article run, the fixed
-cost), the peak of the summed PSS of all its processes (the forked workers share the main process's pages;
-PSS divides shared pages among their sharers, so the sum is what the run holds), wall time and articles/s.
+the peak RSS of its largest process (``time -v`` counts every process the run waited for: the main process, and
+the forkserver with its workers, which the command stops at the end), MB per 100k articles (also counted above
+the peak of a 20-article run, the fixed cost), the peak of the summed PSS of all its processes (forked workers
+share the main process's pages; PSS divides shared pages among their sharers, so the sum is what the run
+holds), wall time and articles/s.
 
     python -m benchmarks.memory --articles 100000
 """
