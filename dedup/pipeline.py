@@ -29,7 +29,8 @@ from .blocks import split_blocks
 from .candidates import candidate_pairs
 from .cluster import cluster
 from .config import ClusterConfig, Config
-from .fingerprint import Fingerprinter, KeySignatures, shingle_hashes, sorted_unique, spaced_shingle_hashes
+from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes, shingle_hashes, sorted_unique,
+                          spaced_shingle_hashes)
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
@@ -328,21 +329,36 @@ def contents_shard(bodies: Sequence[tuple[str, ...]], fp: Fingerprinter, lead_to
                    joined: bool = False) -> tuple[list[Content], np.ndarray, np.ndarray]:
     """Contents of a shard of articles, each given as its body block texts (``joined``: as their tokens joined
     by spaces), with the signature of each content and of its first ``lead_tokens`` words (rows in order)."""
-    found = [content_of_parts(texts, fp.shingle_size) if joined else content_of_texts(texts, fp.shingle_size)
-             for texts in bodies]
-    sigs = fp.signatures_of_hash_sets(np.concatenate([c.shingles for c in found] or [np.empty(0, np.uint32)]),
-                                      np.array([c.size for c in found], dtype=np.int64))
+    found, shingles, sizes = contents_of_parts(
+        bodies if joined else [[" ".join(word_string(text).split()) for text in texts] for texts in bodies],
+        fp.shingle_size)
+    sigs = fp.signatures_of_hash_sets(shingles, sizes)
     leads = fp.signatures([c.text.split(" ", lead_tokens)[:lead_tokens] for c in found])
     return found, sigs, leads
 
 
-def content_of_texts(texts: Sequence[str], shingle_size: int = 5) -> Content:
-    """An article's content from the texts of its body blocks (paragraphs: blocks holding any word)."""
-    return content_of_parts([" ".join(word_string(text).split()) for text in texts], shingle_size)
+def contents_of_parts(bodies: Sequence[Sequence[str]], shingle_size: int = 5
+                      ) -> tuple[list[Content], np.ndarray, np.ndarray]:
+    """``[content_of_parts(parts) for parts in bodies]``, the shingles of all of them hashed and deduplicated
+    as one batch (per article, the array calls cost more than the hashing); also every content's shingles
+    concatenated, and how many each has."""
+    kept = [[part for part in parts if part] for parts in bodies]
+    texts = [" ".join(parts) for parts in kept]
+    hashes, counts = batch_word_string_hashes(texts, shingle_size)
+    owner = np.repeat(np.arange(len(texts), dtype=np.uint64), counts)
+    keys = sorted_unique((owner << np.uint64(32)) | hashes.astype(np.uint64))  # by article, then by hash
+    shingles = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    sizes = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=len(texts))
+    ends = np.cumsum(sizes).tolist()
+    found = [Content(text, hashlib.sha1(text.encode("utf-8")).hexdigest(), shingles[end - size:end], len(parts),
+                     spaced_count(text)) for text, parts, end, size in zip(texts, kept, ends, sizes.tolist())]
+    return found, shingles, sizes
 
 
 def content_of_parts(parts: Sequence[str], shingle_size: int = 5) -> Content:
-    """An article's content from the tokens of each body block joined by spaces (``" ".join(tokens(text))``)."""
+    """An article's content from the tokens of each body block joined by spaces (``" ".join(tokens(text))``;
+    paragraphs: blocks holding any word). The plain definition ``contents_of_parts`` batches (tests compare
+    them)."""
     parts = [part for part in parts if part]
     text = " ".join(parts)
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
