@@ -175,7 +175,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
         del feats
         texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-        words = {bid: facts.counts[facts.index[text]] for bid, text in texts.items()}
+        words = {bid: spaced_count(facts.tokens[facts.index[text]]) for bid, text in texts.items()}
         headings = boilerplate.story_headings(notes, texts, lambda text: facts.headings[facts.index[text]])
         token_text = dict(zip(facts.index, facts.tokens))  # the index lists the texts in row order
         grams, wordsets = facts.grams, facts.wordsets
@@ -246,8 +246,7 @@ class TextFacts:
     index: dict[str, int]
     skeletons: list[str]  # segment and groups
     features: list[Features]  # segment (with one blank line above)
-    tokens: list[str]  # " ".join(tokens(text)): templates, the first round's contents
-    counts: list[int]  # len(tokens(text)): support, templates
+    tokens: list[str]  # " ".join(tokens(text)): word counts, templates, the first round's contents
     headings: list[bool]  # boilerplate.heading_like(text): story headings
     grams: KeySignatures  # character-gram signature of each ``near_eligible`` skeleton: groups
     wordsets: KeySignatures  # word-set signature of each token string of template length: templates
@@ -262,8 +261,7 @@ def text_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int =
         return [value for part in parts for value in part[n]]
 
     return TextFacts({text: n for n, text in enumerate(distinct)}, column(0), column(1), column(2), column(3),
-                     column(4), _by_key([part[5] for part in parts], GRAM_PERM),
-                     _by_key([part[6] for part in parts], fp.num_perm))
+                     _by_key([part[4] for part in parts], GRAM_PERM), _by_key([part[5] for part in parts], fp.num_perm))
 
 
 def _by_key(parts: list[Keyed], num_perm: int) -> KeySignatures:
@@ -278,7 +276,7 @@ def _by_key(parts: list[Keyed], num_perm: int) -> KeySignatures:
 
 
 Keyed = tuple[list[str], np.ndarray]  # keys and their signatures, a row each
-FactColumns = tuple[list[str], list[Features], list[str], list[int], list[bool], Keyed, Keyed]
+FactColumns = tuple[list[str], list[Features], list[str], list[bool], Keyed, Keyed]
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
@@ -290,8 +288,8 @@ def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) ->
     keys = [key for key in dict.fromkeys(skeletons) if near_eligible(key, config.boilerplate)]
     grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, GRAM_PERM), dtype=np.uint32)
     joined = [" ".join(tokens(text)) for text in texts]
-    return (skeletons, [features for _, features in looks], joined, list(map(spaced_count, joined)),
-            list(map(boilerplate.heading_like, texts)), (keys, grams), wordset_signatures_shard(joined, fp))
+    return (skeletons, [features for _, features in looks], joined, list(map(boilerplate.heading_like, texts)),
+            (keys, grams), wordset_signatures_shard(joined, fp))
 
 
 def skeleton_shard(texts: Sequence[str]) -> list[str]:
@@ -329,19 +327,23 @@ def contents_shard(bodies: Sequence[tuple[str, ...]], fp: Fingerprinter, lead_to
                    joined: bool = False) -> tuple[list[Content], np.ndarray, np.ndarray]:
     """Contents of a shard of articles, each given as its body block texts (``joined``: as their tokens joined
     by spaces), with the signature of each content and of its first ``lead_tokens`` words (rows in order)."""
-    found, shingles, sizes = contents_of_parts(
+    found = contents_of_parts(
         bodies if joined else [[" ".join(word_string(text).split()) for text in texts] for texts in bodies],
         fp.shingle_size)
-    sigs = fp.signatures_of_hash_sets(shingles, sizes)
-    leads = fp.signatures([c.text.split(" ", lead_tokens)[:lead_tokens] for c in found])
-    return found, sigs, leads
+    return (found, *content_signatures(found, fp, lead_tokens))
 
 
-def contents_of_parts(bodies: Sequence[Sequence[str]], shingle_size: int = 5
-                      ) -> tuple[list[Content], np.ndarray, np.ndarray]:
+def content_signatures(contents: Sequence[Content], fp: Fingerprinter, lead_tokens: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The signature of each content's shingles and of its first ``lead_tokens`` words (rows in order)."""
+    sigs = fp.signatures_of_hash_sets(np.concatenate([c.shingles for c in contents] or [np.empty(0, np.uint32)]),
+                                      np.array([c.size for c in contents], dtype=np.int64))
+    return sigs, fp.signatures([c.text.split(" ", lead_tokens)[:lead_tokens] for c in contents])
+
+
+def contents_of_parts(bodies: Sequence[Sequence[str]], shingle_size: int = 5) -> list[Content]:
     """``[content_of_parts(parts) for parts in bodies]``, the shingles of all of them hashed and deduplicated
-    as one batch (per article, the array calls cost more than the hashing); also every content's shingles
-    concatenated, and how many each has."""
+    as one batch (per article, the array calls cost more than the hashing)."""
     kept = [[part for part in parts if part] for parts in bodies]
     texts = [" ".join(parts) for parts in kept]
     hashes, counts = batch_word_string_hashes(texts, shingle_size)
@@ -350,9 +352,8 @@ def contents_of_parts(bodies: Sequence[Sequence[str]], shingle_size: int = 5
     shingles = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     sizes = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=len(texts))
     ends = np.cumsum(sizes).tolist()
-    found = [Content(text, hashlib.sha1(text.encode("utf-8")).hexdigest(), shingles[end - size:end], len(parts),
-                     spaced_count(text)) for text, parts, end, size in zip(texts, kept, ends, sizes.tolist())]
-    return found, shingles, sizes
+    return [Content(text, hashlib.sha1(text.encode("utf-8")).hexdigest(), shingles[end - size:end], len(parts),
+                    spaced_count(text)) for text, parts, end, size in zip(texts, kept, ends, sizes.tolist())]
 
 
 def content_of_parts(parts: Sequence[str], shingle_size: int = 5) -> Content:
@@ -398,16 +399,13 @@ def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, conf
     occurrence of its content by an exact verdict.
     """
     memo = memo or Memo()
-    lead_n = config.fingerprint.lead_tokens
     first: dict[str, int] = {}
     for i, c in enumerate(contents):
         if c.size:
             first.setdefault(c.digest, i)
     missing = [(digest, contents[i]) for digest, i in first.items() if digest not in memo.signatures]
     if missing:
-        sigs = fp.signatures_of_hash_sets(np.concatenate([c.shingles for _, c in missing]),
-                                          np.array([c.size for _, c in missing], dtype=np.int64))
-        leads = fp.signatures([c.text.split(" ", lead_n)[:lead_n] for _, c in missing])
+        sigs, leads = content_signatures([c for _, c in missing], fp, config.fingerprint.lead_tokens)
         for n, (digest, _) in enumerate(missing):
             memo.signatures[digest], memo.leads[digest] = sigs[n], leads[n]
     signatures = {i: memo.signatures[d] for d, i in first.items()}
