@@ -341,9 +341,19 @@ def content_signatures(contents: Sequence[Content], fp: Fingerprinter, lead_toke
     return sigs, fp.signatures([c.text.split(" ", lead_tokens)[:lead_tokens] for c in contents])
 
 
-def contents_of_parts(bodies: Sequence[Sequence[str]], shingle_size: int = 5) -> list[Content]:
-    """``[content_of_parts(parts) for parts in bodies]``, the shingles of all of them hashed and deduplicated
-    as one batch (per article, the array calls cost more than the hashing)."""
+CONTENT_BATCH = 512  # articles hashed together: the batch's arrays stay within ~10 MB
+
+
+def contents_of_parts(bodies: Sequence[Sequence[str]], shingle_size: int = 5,
+                      batch: int = CONTENT_BATCH) -> list[Content]:
+    """``[content_of_parts(parts) for parts in bodies]``, the shingles of ``batch`` articles at a time hashed and
+    deduplicated together (per article, the array calls cost more than the hashing)."""
+    return [content for lo in range(0, len(bodies), batch)
+            for content in _contents_batch(bodies[lo:lo + batch], shingle_size)]
+
+
+def _contents_batch(bodies: Sequence[Sequence[str]], shingle_size: int) -> list[Content]:
+    """``contents_of_parts`` of one batch."""
     kept = [[part for part in parts if part] for parts in bodies]
     texts = [" ".join(parts) for parts in kept]
     hashes, counts = batch_word_string_hashes(texts, shingle_size)

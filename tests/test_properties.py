@@ -33,10 +33,12 @@ def test_normalisation_is_idempotent(text: str) -> None:
 
 
 @given(st.lists(st.lists(st.lists(st.sampled_from(["a", "b", "c", "dd", "é", "x1"]), max_size=12)
-                         .map(" ".join), max_size=4), max_size=6), st.integers(1, 6))
-def test_contents_of_parts_is_content_of_parts_for_each(bodies: list[list[str]], size: int) -> None:
-    # The oracle is the one-article definition (each article hashed and deduplicated alone).
-    found = contents_of_parts(bodies, size)
+                         .map(" ".join), max_size=4), max_size=6), st.integers(1, 6), st.integers(1, 4))
+def test_contents_of_parts_is_content_of_parts_for_each(bodies: list[list[str]], size: int, batch: int) -> None:
+    # The oracle is the one-article definition (each article hashed and deduplicated alone); small batches
+    # put articles on both sides of a batch boundary.
+    found = contents_of_parts(bodies, size, batch)
+    assert len(found) == len(bodies)
     for parts, content in zip(bodies, found, strict=True):
         expected = content_of_parts(parts, size)
         assert (content.text, content.digest, content.paragraphs, content.length) == (
