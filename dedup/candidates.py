@@ -54,9 +54,8 @@ def band_pair_codes(keys: np.ndarray, sigs: np.ndarray, bands: int, rows: int, b
     found = [np.empty(0, dtype=np.int64)]
     for band in range(bands):
         columns = sigs[:, band * rows:(band + 1) * rows]
-        hashes = _band_hash(columns)
-        listed = np.argsort(hashes, kind="stable")  # by key, then by position: a < b in each pair
-        a, b = _run_pairs(listed, hashes[listed], columns, n)
+        listed, buckets = _listed_by_bucket(_bucket_ids(_band_hash(columns)), np.arange(n))  # a < b in each pair
+        a, b = _run_pairs(listed, buckets, columns, n)
         found.append(a.astype(np.int64) * n + b)
     codes = sorted_unique(np.concatenate(found))
     return keys[codes // n] * base + keys[codes % n]  # sorted: keys ascend with position
@@ -135,16 +134,17 @@ def band_neighbours(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows
         array([[0, 1]])
     """
     n = len(sigs)
-    low = sigs.astype(np.uint16) if min_agreement > 0 else sigs  # agreement read on the low 16 bits: half the
-    # memory to gather, and unequal values agree there with odds 1 in 65,536
-    byte = sigs.astype(np.uint8) if min_agreement > 0 else sigs  # values that agree agree on their low byte too
+    # Agreement is read on the low 16 bits of each value (unequal values agree there with odds 1 in 65,536), after
+    # two bounds that gather less memory: values that agree agree on their low 8 and low 4 bits too.
+    lanes = [(bits, lane_words(sigs, bits)) for bits in AGREEMENT_LANES] if min_agreement > 0 else []
     job = _NeighbourJob(sigs, [np.argsort(rank, kind="stable") for rank in orders], rows, window, min_agreement,
-                        compatible, low, byte)
+                        compatible, lanes)
     found = map_shared(job.bands, list(range(bands)), workers, min_items=MIN_ROWS_TO_SHARE // max(1, n) + 1)
     codes = sorted_unique(np.concatenate([np.empty(0, dtype=np.int64), *found]))
     return np.stack([codes // n, codes % n], axis=1) if n else np.empty((0, 2), dtype=np.int64)
 
 
+AGREEMENT_LANES = (4, 8, 16)  # bits of each value read by the successive agreement filters
 MIN_ROWS_TO_SHARE = 50_000  # rows * bands below this: the bands are listed here, without a pool
 
 
@@ -158,8 +158,7 @@ class _NeighbourJob:
     window: int
     min_agreement: float
     compatible: Compatible | None
-    low: np.ndarray
-    byte: np.ndarray
+    lanes: list[tuple[int, np.ndarray]]  # (bits, lane_words(sigs, bits)), widest last
 
     def bands(self, bands: Sequence[int]) -> list[np.ndarray]:
         """The kept pair codes (i * n + j) of each band, sorted."""
@@ -169,18 +168,18 @@ class _NeighbourJob:
         """The kept pair codes of one band."""
         n, sigs = len(self.sigs), self.sigs
         columns = sigs[:, band * self.rows:(band + 1) * self.rows]
-        keys = _band_hash(columns)
+        bucket = _bucket_ids(_band_hash(columns))
         listed_pairs = [np.empty(0, dtype=np.int64)]
         for ranked in self.by_rank:
-            order = ranked[np.argsort(keys[ranked], kind="stable")]  # by band key, then by rank
-            a, b = _run_pairs(order, keys[order], None, self.window)
+            order, buckets = _listed_by_bucket(bucket, ranked)
+            a, b = _run_pairs(order, buckets, None, self.window)
             listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
         codes = sorted_unique(np.concatenate(listed_pairs))
         if self.compatible is not None and len(codes):
             codes = codes[self.compatible(codes // n, codes % n)]
-        if self.min_agreement > 0 and len(codes):  # the low-byte bound first: half the memory to gather again
-            codes = codes[agreement(self.byte, codes // n, codes % n) >= self.min_agreement]
-            codes = codes[agreement(self.low, codes // n, codes % n) >= self.min_agreement]
+        for bits, words in self.lanes:
+            if len(codes):
+                codes = codes[lane_agreement(words, bits, sigs.shape[1], codes // n, codes % n) >= self.min_agreement]
         return codes
 
 
@@ -217,6 +216,26 @@ def ranks(keys: Sequence[Any]) -> np.ndarray:
     return rank
 
 
+def _bucket_ids(keys: np.ndarray) -> np.ndarray:
+    """Each row's bucket: the rank of its key among the distinct keys (0, 1, ...; equal keys, equal buckets)."""
+    order = np.argsort(keys)
+    listed = keys[order]
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    new[1:] = listed[1:] != listed[:-1]
+    bucket = np.empty(len(keys), dtype=np.int64)
+    bucket[order] = np.cumsum(new) - 1
+    return bucket
+
+
+def _listed_by_bucket(bucket: np.ndarray, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``ranked`` (every row once) listed by bucket, then by their place in ``ranked``, and the bucket of
+    each in that listing: one sort of distinct integers (bucket * n + place), not a stable sort of the keys."""
+    n = len(ranked)
+    listed = np.sort(bucket[ranked] * n + np.arange(n, dtype=np.int64))
+    return ranked[listed % n], listed // n
+
+
 def _band_hash(columns: np.ndarray) -> np.ndarray:
     """One 64-bit key per row from a band's signature values (equal bands give equal keys)."""
     key = np.zeros(len(columns), dtype=np.uint64)
@@ -224,6 +243,50 @@ def _band_hash(columns: np.ndarray) -> np.ndarray:
         key = (key ^ column.astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)
         key ^= key >> np.uint64(29)
     return key
+
+
+def lane_words(sigs: np.ndarray, bits: int) -> np.ndarray:
+    """The low ``bits`` (4, 8 or 16) of each signature value, packed into rows of 64-bit words (zero-padded):
+    what ``lane_agreement`` reads."""
+    per_word = 64 // bits
+    width = -(-sigs.shape[1] // per_word) * per_word
+    values = np.zeros((len(sigs), width), dtype=np.uint64)
+    values[:, :sigs.shape[1]] = sigs & ((1 << bits) - 1)
+    words = np.zeros((len(sigs), width // per_word), dtype=np.uint64)
+    for lane in range(per_word):
+        words |= values[:, lane::per_word] << np.uint64(lane * bits)
+    return words
+
+
+def lane_agreement(words: np.ndarray, bits: int, perm: int, a: np.ndarray, b: np.ndarray,
+                   chunk: int = 1 << 16) -> np.ndarray:
+    """``agreement`` over ``perm`` columns read from their low ``bits`` (``lane_words``): an upper bound, equal
+    when unequal values differ there. A column disagrees when its lane of the XOR is not zero, found for every
+    lane of a word at once by carrying the lane's low bits into its high bit."""
+    low = np.uint64(int(("0" + "1" * (bits - 1)) * (64 // bits), 2))
+    out = np.empty(len(a), dtype=np.float64)
+    for lo in range(0, len(a), chunk):
+        x = np.take(words, a[lo:lo + chunk], axis=0)
+        x ^= np.take(words, b[lo:lo + chunk], axis=0)
+        y = x & low
+        y += low  # a lane's high bit is set when its low bits were not all zero ...
+        y |= x  # ... or when it was set already
+        y &= ~low
+        out[lo:lo + chunk] = perm - _popcount(y).sum(axis=1)
+    return out / max(1, perm)
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits of each 64-bit word (``np.bitwise_count`` where numpy has it, numpy 2.0 and later)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    count = np.zeros(words.shape, dtype=np.uint64)
+    for shift in range(0, 64, 8):
+        count += _BYTE_BITS[((words >> np.uint64(shift)) & np.uint64(255)).astype(np.intp)]
+    return count
+
+
+_BYTE_BITS = np.array([bin(v).count("1") for v in range(256)], dtype=np.uint64)
 
 
 def agreement(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:

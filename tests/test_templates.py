@@ -114,6 +114,38 @@ def test_band_neighbours_with_min_agreement_keep_the_pairs_whose_signatures_agre
     assert 0 < sum(share < 0.5 for share in agree.values()) < len(agree)  # the filter has work to do
 
 
+@pytest.mark.parametrize("bits", [4, 8, 16])
+@pytest.mark.parametrize("popcount", ["numpy", "table"])
+def test_lane_agreement_is_the_share_of_columns_whose_low_bits_agree(bits: int, popcount: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup import candidates
+
+    if popcount == "table":  # numpy before 2.0 has no bitwise_count
+        monkeypatch.delattr(np, "bitwise_count", raising=False)
+    rng = np.random.default_rng(7)
+    # values that often agree in their low bits only, 13 columns (lanes left over in the last word)
+    sigs = ((rng.integers(0, 3, size=(200, 13)) << bits) | rng.integers(0, 3, size=(200, 13))).astype(np.uint32)
+    a, b = rng.integers(0, 200, 5000), rng.integers(0, 200, 5000)
+    low = sigs & ((1 << bits) - 1)
+    expected = [sum(int(x == y) for x, y in zip(low[i], low[j])) / 13 for i, j in zip(a.tolist(), b.tolist())]
+    got = candidates.lane_agreement(candidates.lane_words(sigs, bits), bits, 13, a, b, chunk=1000)
+    assert got.tolist() == expected
+    assert (got >= candidates.agreement(sigs, a, b)).all() and (got > candidates.agreement(sigs, a, b)).any()
+
+
+def test_rows_listed_by_bucket_as_a_stable_sort_of_their_keys_lists_them() -> None:
+    from dedup.candidates import _bucket_ids, _listed_by_bucket
+
+    rng = np.random.default_rng(8)
+    keys = rng.integers(0, 40, 1000).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # large, many equal
+    ranked = rng.permutation(1000)
+    order, buckets = _listed_by_bucket(_bucket_ids(keys), ranked)
+    expected = ranked[np.argsort(keys[ranked], kind="stable")]
+    assert order.tolist() == expected.tolist()
+    assert (np.diff(buckets) >= 0).all()
+    assert sorted(len(set(keys[order[buckets == k]].tolist())) for k in set(buckets.tolist())) == [1] * 40
+
+
 def test_band_neighbours_do_not_depend_on_the_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
     from dedup import candidates
 
