@@ -248,14 +248,21 @@ def _band_hash(columns: np.ndarray) -> np.ndarray:
 def lane_words(sigs: np.ndarray, bits: int) -> np.ndarray:
     """The low ``bits`` (4, 8 or 16) of each signature value, packed into rows of 64-bit words (zero-padded):
     what ``lane_agreement`` reads."""
-    per_word = 64 // bits
-    width = -(-sigs.shape[1] // per_word) * per_word
-    values = np.zeros((len(sigs), width), dtype=np.uint64)
-    values[:, :sigs.shape[1]] = sigs & ((1 << bits) - 1)
-    words = np.zeros((len(sigs), width // per_word), dtype=np.uint64)
-    for lane in range(per_word):
-        words |= values[:, lane::per_word] << np.uint64(lane * bits)
-    return words
+    if bits == 16:
+        lanes = sigs.astype(np.uint16)
+    elif bits == 8:
+        lanes = sigs.astype(np.uint8)
+    elif bits == 4:
+        low = (sigs & 15).astype(np.uint8)
+        if low.shape[1] % 2:
+            low = np.concatenate([low, np.zeros((len(low), 1), dtype=np.uint8)], axis=1)
+        lanes = low[:, 0::2] | (low[:, 1::2] << 4)
+    else:
+        raise ValueError(f"lane_words: {bits} bits a lane; 4, 8 or 16 are supported")
+    per_word = 8 // lanes.itemsize
+    words = np.zeros((len(lanes), -(-lanes.shape[1] // per_word) * per_word), dtype=lanes.dtype)
+    words[:, :lanes.shape[1]] = lanes
+    return words.view(np.uint64)
 
 
 def lane_agreement(words: np.ndarray, bits: int, perm: int, a: np.ndarray, b: np.ndarray,

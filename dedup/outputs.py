@@ -71,55 +71,77 @@ def _source(result: "Result", occ_index: int) -> dict[str, Any]:
 
 
 def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str, Any]]], dict[str, Any]]:
-    """Rows for corpus.jsonl, occurrences.jsonl, blocks.jsonl, groups.jsonl, templates.jsonl, and the summary;
-    every file's rows are a list but those of blocks.jsonl and templates.jsonl, which are made one by one as they
-    are written."""
+    """Rows for corpus.jsonl, occurrences.jsonl, blocks.jsonl, groups.jsonl, templates.jsonl, and the summary.
+
+    Every file's rows are a generator, made as they are written (``write.write_outputs`` may write the files in
+    forked processes, so the rows never exist in this one); the summary is counted from the result itself.
+    """
     corpus = result.corpus
     occ_ids = occurrence_ids(result)
     members: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(result.root):
         members[r].append(i)
     order = {i: canonical.order_key(o, corpus) for i, o in enumerate(corpus.occurrences)}
-    cluster_ids, corpus_rows = {}, []
-    for root in sorted(members, key=lambda r: order[r]):
-        text = clean_text(result, root)
-        digest = _sha(f"{text}\0{occ_ids[root]}")[:16]
-        cluster_ids[root] = f"c-{digest}"
-        copies = sorted(members[root], key=lambda i: (i != root, order[i]))
-        title = corpus.occurrences[root].title or next(
-            (corpus.occurrences[i].title for i in copies if corpus.occurrences[i].title), None)
-        corpus_rows.append({"id": f"d-{digest}", "title": title, "text": text, "cluster_id": cluster_ids[root],
-                            "copies": len(copies), "sources": [_source(result, i) for i in copies]})
-    occ_rows = [_occurrence_row(result, i, occ_ids, cluster_ids, members, config) for i in range(len(occ_ids))]
-    occ_rows.sort(key=lambda r: (r["path"], r["record"] or 0, r["start_line"]))
-    block_rows = _block_rows(result, occ_ids)
-    group_rows = _group_rows(result)
-    template_rows = _template_rows(result)
-    summary = _summary(result, config, corpus_rows, occ_rows, group_rows)
-    summary["counts"]["templates"] = sum(1 for t in result.templates if t.kind == "template")
-    summary["counts"]["stock_openings"] = sum(1 for t in result.templates if t.kind == "stock-opening")
-    files = {"corpus.jsonl": corpus_rows, "occurrences.jsonl": occ_rows, "blocks.jsonl": block_rows,
-             "groups.jsonl": group_rows, "templates.jsonl": template_rows}
+    roots = sorted(members, key=lambda r: order[r])
+    cluster_ids = {root: "c-" + _story_digest(result, root, occ_ids) for root in roots}
+    matches = [_match(result, i, members, config) for i in range(len(occ_ids))]
+    labels = [_group_label(result, group.blocks) for group in result.groups]
+    summary = _summary(result, config, len(roots), matches, labels)
+    files = {"corpus.jsonl": _corpus_rows(result, roots, members, order, occ_ids, cluster_ids),
+             "occurrences.jsonl": _occurrence_rows(result, occ_ids, cluster_ids, matches),
+             "blocks.jsonl": _block_rows(result, occ_ids),
+             "groups.jsonl": _group_rows(result, labels),
+             "templates.jsonl": _template_rows(result)}
     return files, summary
 
 
+def _story_digest(result: "Result", root: int, occ_ids: list[str]) -> str:
+    """The 16 hex digits that name a story (its cluster ``c-...`` and its corpus row ``d-...``): its cleaned text
+    and its canonical copy's id."""
+    return _sha(f"{clean_text(result, root)}\0{occ_ids[root]}")[:16]
+
+
+def _match(result: "Result", i: int, members: dict[int, list[int]], config: Config) -> tuple[str, float]:
+    """How occurrence ``i`` matches its story's canonical copy: (``unique``, ``exact`` or ``near``, similarity)."""
+    root = result.root[i]
+    if i == root:
+        return ("unique" if len(members[root]) == 1 else "exact"), 1.0
+    verdict = verify(result.contents[root], result.contents[i], config.cluster)
+    return (verdict.match or "near"), verdict.similarity
+
+
+def _corpus_rows(result: "Result", roots: list[int], members: dict[int, list[int]], order: dict[int, Any],
+                 occ_ids: list[str], cluster_ids: dict[int, str]) -> Iterator[dict[str, Any]]:
+    """One row per story, in canonical order: its cleaned canonical text, title and every copy's provenance."""
+    corpus = result.corpus
+    for root in roots:
+        copies = sorted(members[root], key=lambda i: (i != root, order[i]))
+        title = corpus.occurrences[root].title or next(
+            (corpus.occurrences[i].title for i in copies if corpus.occurrences[i].title), None)
+        yield {"id": "d-" + cluster_ids[root][2:], "title": title, "text": clean_text(result, root),
+               "cluster_id": cluster_ids[root], "copies": len(copies), "sources": [_source(result, i) for i in copies]}
+
+
+def _occurrence_rows(result: "Result", occ_ids: list[str], cluster_ids: dict[int, str],
+                     matches: list[tuple[str, float]]) -> Iterator[dict[str, Any]]:
+    """One row per occurrence, in path/record/line order."""
+    rows = [_occurrence_row(result, i, occ_ids, cluster_ids, matches[i]) for i in range(len(occ_ids))]
+    rows.sort(key=lambda r: (r["path"], r["record"] or 0, r["start_line"]))
+    yield from rows
+
+
 def _occurrence_row(result: "Result", i: int, occ_ids: list[str], cluster_ids: dict[int, str],
-                    members: dict[int, list[int]], config: Config) -> dict[str, Any]:
+                    match: tuple[str, float]) -> dict[str, Any]:
     """One row of occurrences.jsonl."""
     corpus = result.corpus
     occ = corpus.occurrences[i]
     page = corpus.pages[occ.page]
     root = result.root[i]
-    if i == root:
-        match, similarity = ("unique" if len(members[root]) == 1 else "exact"), 1.0
-    else:
-        verdict = verify(result.contents[root], result.contents[i], config.cluster)
-        match, similarity = (verdict.match or "near"), verdict.similarity
     row = {"occurrence_id": occ_ids[i], "path": page.path, "record": page.record,
            "start_line": page.source_line(corpus.blocks[occ.blocks[0]].start_line),
            "end_line": page.source_line(corpus.blocks[occ.blocks[-1]].end_line),
            "title": occ.title, "cluster_id": cluster_ids[root], "canonical": i == root,
-           "similarity": similarity, "match": match, "words": result.contents[i].length}
+           "similarity": match[1], "match": match[0], "words": result.contents[i].length}
     row.update(dict(page.meta))
     return row
 
@@ -144,16 +166,20 @@ def _block_place(result: "Result", block: Block) -> tuple[str, int, int]:
     return page.path, page.record or 0, page.source_line(block.start_line)
 
 
-def _group_rows(result: "Result") -> list[dict[str, Any]]:
-    """One row per repeated-block group: representative text, kind, support, where it occurs."""
+def _group_label(result: "Result", blocks: list[int]) -> str:
+    """A repeated-block group's label: the most common label of its blocks (the first met among equals)."""
+    return Counter(result.notes[b].label for b in blocks).most_common(1)[0][0]
+
+
+def _group_rows(result: "Result", labels: list[str]) -> Iterator[dict[str, Any]]:
+    """One row per repeated-block group (``labels``: each one's ``_group_label``), by support: representative
+    text, kind, support, where it occurs."""
     corpus = result.corpus
     rows = []
-    for group in result.groups:
-        labels = Counter(result.notes[b].label for b in group.blocks)
+    for group, label in zip(result.groups, labels):
         places = sorted((corpus.pages[corpus.blocks[b].page].path, corpus.pages[corpus.blocks[b].page].record or 0,
                          corpus.blocks[b].start_line) for b in group.blocks)
         kinds = Counter(result.notes[b].kind for b in group.blocks if result.notes[b].kind)
-        label = labels.most_common(1)[0][0]
         rows.append({"group_id": group.group_id, "representative": group.representative,
                      "label": label, "kind": (min(kinds, key=lambda k: (-kinds[k], k)) if kinds
                                               else (kind_of(group.representative) if label != "content" else None)),
@@ -162,7 +188,7 @@ def _group_rows(result: "Result") -> list[dict[str, Any]]:
                      "first": {"path": places[0][0], "record": places[0][1] or None, "start_line": places[0][2]},
                      "last": {"path": places[-1][0], "record": places[-1][1] or None, "start_line": places[-1][2]}})
     rows.sort(key=lambda r: (-r["support"], r["group_id"]))
-    return rows
+    yield from rows
 
 
 def _template_rows(result: "Result") -> Iterator[dict[str, Any]]:
@@ -194,20 +220,22 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _summary(result: "Result", config: Config, corpus_rows: list[dict[str, Any]], occ_rows: list[dict[str, Any]],
-             group_rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(result: "Result", config: Config, stories: int, matches: list[tuple[str, float]],
+             labels: list[str]) -> dict[str, Any]:
     """Counts, parameters, versions, skipped inputs and (under one key) timings."""
     corpus = result.corpus
     lines: Counter[str] = Counter()
     for block in corpus.blocks:
         page = corpus.pages[block.page]
         lines[result.notes[block.index].label] += page.source_line(block.end_line) - page.source_line(block.start_line) + 1
-    matches = Counter(r["match"] for r in occ_rows if not r["canonical"])
+    copies = Counter(match for i, (match, _) in enumerate(matches) if result.root[i] != i)
     counts = {"files": len(corpus.files), "pages": len(corpus.pages), "blocks": len(corpus.blocks),
-              "occurrences": len(occ_rows), "stories": len(corpus_rows), "exact_copies": matches["exact"],
-              "near_copies": matches["near"], "unique": sum(1 for r in occ_rows if r["match"] == "unique"),
-              "groups": len(group_rows), "boilerplate_groups": sum(1 for g in group_rows if g["label"] != "content"),
-              "lines": dict(sorted(lines.items())), "skipped": len(corpus.skipped), "rounds": result.rounds}
+              "occurrences": len(matches), "stories": stories, "exact_copies": copies["exact"],
+              "near_copies": copies["near"], "unique": sum(1 for match, _ in matches if match == "unique"),
+              "groups": len(labels), "boilerplate_groups": sum(1 for label in labels if label != "content"),
+              "lines": dict(sorted(lines.items())), "skipped": len(corpus.skipped), "rounds": result.rounds,
+              "templates": sum(1 for t in result.templates if t.kind == "template"),
+              "stock_openings": sum(1 for t in result.templates if t.kind == "stock-opening")}
     return {"schema_version": SCHEMA_VERSION, "counts": counts, "config": config.to_dict(),
             "canonical_rule": canonical.RULE, "versions": _versions(),
             "inputs": {"files": corpus.files, "encodings": dict(sorted(corpus.encodings.items())),

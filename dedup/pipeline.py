@@ -104,14 +104,14 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
     result = analyse(inputs, config, progress=progress, workers=workers)
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
-    write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
+    write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None, workers)
     return summary
 
 
 def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, progress: Progress | None,
                     report: bool, workers: int) -> dict[str, Any]:
     """``run`` against a saved state: merge earlier pages, decide over all, write, then save the state."""
-    from .state import State, annotate
+    from .state import ROWS_READ, State, annotate
 
     timings: dict[str, float] = {}
     with State.open(path, config) as saved:
@@ -124,8 +124,9 @@ def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, p
         result = analyse_corpus(corpus, config, progress=progress, memo=memo, timings=timings, workers=workers)
         with _timed(result.timings, "write", progress):
             files, summary = outputs.build(result, config)
+            files.update({name: list(files[name]) for name in ROWS_READ})  # read again after they are written
             annotate(files, summary, plan, saved.earlier_clusters(), path)
-        write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
+        write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None, workers)
         with _timed(result.timings, "state", progress):
             saved.save(plan, [p.as_posix() for p in inputs], result, memo, files, _fingerprinter(config), config)
     return summary

@@ -300,6 +300,9 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[bytes]:
     return [sig[b * rows:(b + 1) * rows].tobytes() for b in range(bands)]
 
 
+ROWS_READ = ("occurrences.jsonl", "corpus.jsonl", "groups.jsonl")  # rows ``annotate`` and ``State.save`` read
+
+
 def annotate(files: dict[str, Any], summary: dict[str, Any], plan: Plan,
              earlier: dict[str, str], state_path: Path) -> None:
     """Add the nullable state fields to the output rows and a ``state`` section to the summary.

@@ -19,7 +19,9 @@ import signal
 import tempfile
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from .parallel import map_shared
 
 STAGING_PREFIX = ".dedup-staging-"
 KILL_AT_ENV = "DEDUP_KILL_AT"  # fault injection for the crash-safety tests: kill the process at a named point
@@ -78,8 +80,10 @@ JOURNAL = ".dedup-commit"
 
 
 def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary: dict[str, Any],
-                  extra: Callable[[Path], None] | None = None) -> None:
+                  extra: Callable[[Path], None] | None = None, workers: int = 1) -> None:
     """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit.
+
+    With ``workers`` > 1 the JSONL files are shared among that many forked processes (``_write_jsonl``).
 
     ``extra(staging)`` may add derived files (the HTML report) to the staging folder before the commit; they
     are moved in with the rest. A run killed before the journal is written leaves the previous outputs; one
@@ -90,7 +94,7 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
     recover(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        hashes = {name: _write_file(staging / name, (dumps(r) + "\n" for r in rows)) for name, rows in jsonl.items()}
+        hashes = _write_jsonl(staging, jsonl, workers)
         summary = dict(summary, files=hashes)
         _write_file(staging / "summary.json", [json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=2)
                                                + "\n"])
@@ -100,6 +104,22 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
         _commit(out, staging, sorted(p.name for p in staging.iterdir()))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_jsonl(staging: Path, jsonl: dict[str, Iterable[dict[str, Any]]], workers: int) -> dict[str, str]:
+    """Write each file's rows into ``staging``, one JSON line each; return each file's SHA-256.
+
+    With ``workers`` > 1 (and fork available) whole files are shared among forked processes in the order given:
+    a file's rows, when they are a generator, are then made in the process that writes them, and the bytes do
+    not depend on which process that is.
+    """
+    names = list(jsonl)
+
+    def write(shard: Sequence[str]) -> list[str]:
+        return [_write_file(staging / name, (dumps(row) + "\n" for row in jsonl[name])) for name in shard]
+
+    digests = map_shared(write, names, workers, min_items=2) if workers > 1 else write(names)
+    return dict(zip(names, digests))
 
 
 def _commit(out: Path, staging: Path, names: list[str]) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -117,3 +119,18 @@ def test_a_script_without_a_main_guard_can_use_the_pool(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == str(["call _num_ today"] * 6)
+
+
+def test_output_files_are_written_by_forked_processes_that_make_their_rows(tmp_path: Path) -> None:
+    from dedup.write import write_outputs
+
+    def rows(n: int) -> Iterator[dict[str, int]]:  # made when iterated: by the process that writes the file
+        for i in range(n):
+            yield {"i": i, "pid": os.getpid()}
+
+    for workers in (1, 2):
+        write_outputs(tmp_path / str(workers), {"a.jsonl": rows(3), "b.jsonl": rows(5)}, {"counts": {}}, None, workers)
+        written = [json.loads(line) for name in ("a.jsonl", "b.jsonl")
+                   for line in (tmp_path / str(workers) / name).read_text().splitlines()]
+        assert [r["i"] for r in written] == [0, 1, 2, 0, 1, 2, 3, 4]
+        assert ({r["pid"] for r in written} == {os.getpid()}) is (workers == 1)
