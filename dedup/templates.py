@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
+from itertools import chain
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -67,15 +68,16 @@ class Template:
     labelled: set[int] = field(default_factory=set)
 
 
-def _codes(seqs: list[tuple[str, ...]]) -> list[Code]:
-    """Each token sequence with one character per distinct word (in sorted word order), which rapidfuzz compares
-    fastest; word ids instead when there are more distinct words than characters."""
-    vocab = sorted({w for q in seqs for w in q})
+def _codes(lines: Sequence[str]) -> list[Code]:
+    """Each token sequence (given as its tokens joined by single spaces) with one character per distinct word (in
+    sorted word order), which rapidfuzz compares fastest; word ids instead when there are more distinct words than
+    characters."""
+    vocab = sorted(set(chain.from_iterable(line.split(" ") for line in lines)))
     if len(vocab) > MAX_CODED_WORDS:
         ids = {w: i for i, w in enumerate(vocab)}
-        return [[ids[w] for w in q] for q in seqs]
+        return [[ids[w] for w in line.split(" ")] for line in lines]
     chars = {w: chr(i + len(SURROGATES) if i >= SURROGATES.start else i) for i, w in enumerate(vocab)}
-    return ["".join(map(chars.__getitem__, q)) for q in seqs]
+    return ["".join(map(chars.__getitem__, line.split(" "))) for line in lines]
 
 
 def _aligned_fixed(a: Code, b: Code) -> list[tuple[int, int]]:
@@ -119,7 +121,7 @@ def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float,
             if s or _fixed_count(codes[a], codes[b]) >= n]
 
 
-def _wordset_signatures(seqs: list[tuple[str, ...]], fp: Fingerprinter, chunk: int = 4096) -> np.ndarray:
+def _wordset_signatures(seqs: Sequence[Sequence[str]], fp: Fingerprinter, chunk: int = 4096) -> np.ndarray:
     """MinHash signature of each sequence's word set (its one-word shingles; a repeated word changes no minimum),
     ``chunk`` sequences at a time."""
     sigs = np.empty((len(seqs), fp.num_perm), dtype=np.uint32)
@@ -135,22 +137,26 @@ def wordset_signatures_shard(lines: Sequence[str], fp: Fingerprinter) -> tuple[l
     return keys, _wordset_signatures([tuple(key.split(" ")) for key in keys], fp)
 
 
-def _candidates(seqs: list[tuple[str, ...]], sigs: np.ndarray, fp: Fingerprinter, coverage: float = 0.0,
+def _candidates(lines: Sequence[str], sigs: np.ndarray, fp: Fingerprinter, coverage: float = 0.0,
                 workers: int = 1) -> np.ndarray:
-    """Pairs of sorted sequences near each other in an LSH bucket of their word sets (``sigs``, a row per
-    sequence), listed by first and last words, whose lengths allow an alignment fixing ``MIN_FIXED`` tokens and
-    ``coverage`` of the longer (the first bound ``_template_pairs`` applies)."""
-    if not seqs:
+    """Pairs of sorted sequences (given as their tokens joined by single spaces) near each other in an LSH bucket
+    of their word sets (``sigs``, a row per sequence), listed by first and last words, whose lengths allow an
+    alignment fixing ``MIN_FIXED`` tokens and ``coverage`` of the longer (the first bound ``_template_pairs``
+    applies).
+
+    The joined strings sort as their token tuples do (a token holds no space, and every character of a token
+    sorts after it), so the last-words order sorts the reversed sequences joined the same way."""
+    if not lines:
         return np.empty((0, 2), dtype=np.int64)
-    end_rank = ranks([q[::-1] for q in seqs])
+    end_rank = ranks([" ".join(line.split(" ")[::-1]) for line in lines])
     bands, rows = band_params(WORDSET_LSH_THRESHOLD, fp.num_perm)
-    lengths = np.array([len(q) for q in seqs], dtype=np.int64)
+    lengths = np.array([spaced_count(line) for line in lines], dtype=np.int64)
 
     def alignable(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         shorter, longer = np.minimum(lengths[a], lengths[b]), np.maximum(lengths[a], lengths[b])
         return shorter >= np.maximum(MIN_FIXED, coverage * longer)
 
-    return band_neighbours(sigs, [np.arange(len(seqs)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT,
+    return band_neighbours(sigs, [np.arange(len(lines)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT,
                            alignable, workers)
 
 
@@ -172,8 +178,9 @@ def _coverage(fixed: int, slot_values: list[str], length: int) -> float:
     return round(fixed / max(1, fixed + sum(min(n, 2) for n in sizes)), 4)
 
 
-def _build(seqs: list[tuple[str, ...]], codes: list[Code], blocks_of: dict[tuple[str, ...], list[int]]) -> Template:
-    """Template text, per-block coverage and slot values of one component of distinct token sequences."""
+def _build(seqs: list[tuple[str, ...]], codes: list[Code], blocks: list[list[int]]) -> Template:
+    """Template text, per-block coverage and slot values of one component of distinct token sequences (``blocks``:
+    the blocks of each)."""
     first = min(range(len(seqs)), key=lambda i: (len(seqs[i]), seqs[i]))
     base, base_code = seqs[first], codes[first]
     aligned = [dict(_aligned_fixed(base_code, code)) for code in codes]  # base index -> member index
@@ -195,10 +202,10 @@ def _build(seqs: list[tuple[str, ...]], codes: list[Code], blocks_of: dict[tuple
             parts.append(base[order[i]])
     text = " ".join(parts)
     coverage, slots, members = {}, {}, []
-    for seq in seqs:
+    for seq, bids in zip(seqs, blocks):
         g = gaps[seq]
         cover = _coverage(len(order), [g[i] for i in names if i < len(g)], len(seq)) if len(g) > 1 else 0.0
-        for bid in blocks_of[seq]:
+        for bid in bids:
             members.append(bid)
             coverage[bid] = cover
             slots[bid] = {names[i]: g[i] for i in names if i < len(g)}
@@ -232,9 +239,10 @@ class TemplateMiner:
             if opening is not None:
                 by_opening[opening].append(bid)
         self.shapes = self._shapes(blocks_of, fp, workers, wordsets)
+        shared = sorted((opening, members) for opening, members in by_opening.items()
+                        if len(members) >= config.template_min_support)
         self.openings = [_stock_opening(opening, members, {m: joined(body[m]) for m in members})
-                         for opening, members in sorted(by_opening.items())
-                         if len(members) >= config.template_min_support]
+                         for opening, members in shared]
         self.labellable = [{b for b in shape.blocks if shape.coverage[b] >= config.template_coverage
                             and lengths[b] <= config.template_max_words} for shape in self.shapes]
         found = [*self.shapes, *self.openings]
@@ -247,18 +255,17 @@ class TemplateMiner:
         sets, verified by word alignment.
 
         The joined strings sort as their token tuples do (tokens hold no space, and every character of a token
-        sorts after it), so the sequences are listed in token order without comparing tuples.
+        sorts after it), so the sequences are listed in token order without comparing tuples; only the members of
+        a template are made token tuples.
         """
         keys = sorted(blocks_of)
-        vocab: dict[str, str] = {}
-        intern = vocab.setdefault  # one string object per distinct word
-        seqs = [tuple(map(intern, words, words)) for words in (key.split(" ") for key in keys)]
-        blocks_by_seq = {seq: blocks_of[key] for seq, key in zip(seqs, keys)}
-        codes = _codes(seqs)
-        sigs = wordsets.take(keys) if wordsets is not None else _wordset_signatures(seqs, fp)
-        candidates = _candidates(seqs, sigs, fp, self.config.template_coverage, workers)
+        codes = _codes(keys)
+        sigs = (wordsets.take(keys) if wordsets is not None
+                else _wordset_signatures([key.split(" ") for key in keys], fp))
+        candidates = _candidates(keys, sigs, fp, self.config.template_coverage, workers)
         pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
-        return [_build([seqs[i] for i in comp], [codes[i] for i in comp], blocks_by_seq) for comp in components(pairs)]
+        return [_build([tuple(keys[i].split(" ")) for i in comp], [codes[i] for i in comp],
+                       [blocks_of[keys[i]] for i in comp]) for comp in components(pairs)]
 
     def _stories(self, cluster_of: dict[int, int]) -> list[int]:
         """Distinct story clusters among the articles of each shape's, then each opening's, blocks."""

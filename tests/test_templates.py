@@ -82,7 +82,7 @@ def test_template_pairs_equal_the_alignment_rule_on_all_pairs(monkeypatch: pytes
         monkeypatch.setattr(templates, "MAX_CODED_WORDS", 0)  # word ids instead of one character per word
     seqs = edited_variants(random.Random(5), bases=16, variants=10)
     everything = np.array([(a, b) for a in range(len(seqs)) for b in range(a + 1, len(seqs))], dtype=np.int64)
-    found = templates._template_pairs(templates._codes(seqs), everything, 0.5)
+    found = templates._template_pairs(templates._codes([" ".join(q) for q in seqs]), everything, 0.5)
     expected = []
     for a, b in everything.tolist():
         fixed = reference_fixed(list(seqs[a]), list(seqs[b]))
