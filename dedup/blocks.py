@@ -44,6 +44,18 @@ def continues(prev: str, nxt: str, width: int | None) -> bool:
 def split_blocks(page: Page, first_index: int, config: SegmentConfig) -> list[Block]:
     """Cut one page into blocks; block indices start at ``first_index``."""
     width = wrap_width(page.lines, config.max_wrap_width)
+    return line_blocks(page, first_index) if width is None else wrapped_blocks(page, first_index, width)
+
+
+def line_blocks(page: Page, first_index: int) -> list[Block]:
+    """``wrapped_blocks`` of a page that is not hard-wrapped: every non-blank line is a block."""
+    stripped = [(number, line.strip()) for number, line in enumerate(page.lines, start=1)]
+    return [Block(first_index + n, page.index, number, number, text)
+            for n, (number, text) in enumerate((number, text) for number, text in stripped if text)]
+
+
+def wrapped_blocks(page: Page, first_index: int, width: int | None) -> list[Block]:
+    """Cut one page into blocks, joining the lines that continue a line wrapped at ``width``."""
     blocks: list[Block] = []
     start: int | None = None
     for number, line in enumerate(page.lines, start=1):

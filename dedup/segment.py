@@ -17,10 +17,12 @@ from collections import defaultdict
 from functools import partial
 from typing import Mapping, NamedTuple, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from . import chrome
 from .config import SegmentConfig
+from .fingerprint import sorted_unique
 from .normalize import skeleton, title_key
 from .parallel import map_shards
 from .records import Block, BlockNote, Corpus, Occurrence
@@ -118,17 +120,24 @@ def same_title(a: str, b: str) -> bool:
 def boundary_blocks(corpus: Corpus, keys: list[str] | None = None) -> set[int]:
     """Blocks whose wording recurs (3+ times) in front of 3+ different following texts: article ends.
 
-    ``keys`` are the blocks' skeletons when the caller has them already.
+    ``keys`` are the blocks' skeletons when the caller has them already. Counted over integer ids of the
+    skeletons: the blocks of each, and the distinct (skeleton, next skeleton on the page or the page's end) pairs.
     """
-    count: dict[str, int] = defaultdict(int)
-    followers: dict[str, set[str]] = defaultdict(set)
     keys = keys if keys is not None else [skeleton(b.text) for b in corpus.blocks]
-    for i, block in enumerate(corpus.blocks):
-        count[keys[i]] += 1
-        nxt = corpus.blocks[i + 1] if i + 1 < len(corpus.blocks) else None
-        followers[keys[i]].add(keys[i + 1] if nxt is not None and nxt.page == block.page else "\0end")
-    return {i for i, key in enumerate(keys) if key and count[key] >= 3 and len(followers[key]) >= 3
-            and not chrome.is_heading(corpus.blocks[i].text)}
+    if not keys:
+        return set()
+    index: dict[str, int] = {}
+    ids = np.fromiter((index.setdefault(key, len(index)) for key in keys), dtype=np.int64, count=len(keys))
+    end = len(index)  # the id of "no next block on this page"
+    pages = np.fromiter((block.page for block in corpus.blocks), dtype=np.int64, count=len(keys))
+    following = np.full(len(keys), end, dtype=np.int64)
+    following[:-1] = np.where(pages[1:] == pages[:-1], ids[1:], end)
+    count = np.bincount(ids, minlength=end)
+    followers = np.bincount(sorted_unique(ids * (end + 1) + following) // (end + 1), minlength=end)
+    recurring = (count >= 3) & (followers >= 3)
+    if "" in index:
+        recurring[index[""]] = False
+    return {i for i in np.flatnonzero(recurring[ids]).tolist() if not chrome.is_heading(corpus.blocks[i].text)}
 
 
 def segment(corpus: Corpus, config: SegmentConfig, looks: tuple[list[str], list[Features]] | None = None,

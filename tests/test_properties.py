@@ -15,9 +15,13 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, file_lines, read_jsonl
 from dedup import Config, analyse, run
+from dedup.chrome import is_heading
 from dedup.config import ClusterConfig
 from dedup.normalize import clean, skeleton, tokens
 from dedup.pipeline import content_of_parts, contents_of_parts, make_content
+from dedup.blocks import line_blocks, wrapped_blocks
+from dedup.records import Block, Corpus, Page
+from dedup.segment import boundary_blocks
 from dedup.verify import overlap, verify
 from synthetic import corpus_records, write_jsonl
 
@@ -149,3 +153,31 @@ def test_a_rerun_over_its_own_corpus_removes_nothing_more(seeds_out: Path, tmp_p
     assert after == before
     labels = {r["label"] for r in read_jsonl(tmp_path / "again" / "blocks.jsonl")}
     assert labels == {"content"}
+
+
+def _reference_boundary_blocks(blocks: list[Block], keys: list[str]) -> set[int]:
+    """The plain definition: a key seen 3+ times, followed on its page by 3+ different keys (or the page's end)."""
+    count: dict[str, int] = {}
+    followers: dict[str, set[str]] = {}
+    for i, block in enumerate(blocks):
+        count[keys[i]] = count.get(keys[i], 0) + 1
+        nxt = keys[i + 1] if i + 1 < len(blocks) and blocks[i + 1].page == block.page else "\0end"
+        followers.setdefault(keys[i], set()).add(nxt)
+    return {i for i, key in enumerate(keys) if key and count[key] >= 3 and len(followers[key]) >= 3
+            and not is_heading(blocks[i].text)}
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["", "a b", "c d e", "read more here.", "Title"])),
+                max_size=80))
+def test_boundary_blocks_equal_their_plain_definition(rows: list[tuple[int, str]]) -> None:
+    rows = sorted(rows, key=lambda r: r[0])  # a page's blocks are contiguous
+    blocks = [Block(i, page, i + 1, i + 1, text) for i, (page, text) in enumerate(rows)]
+    keys = [text.lower() for _, text in rows]
+    assert boundary_blocks(Corpus(blocks=blocks), keys) == _reference_boundary_blocks(blocks, keys)
+
+
+@given(st.lists(st.sampled_from(["", "   ", "\t", "A line.", "  padded line  ", "- a bullet", "x\x0b", "\u2028"]),
+                max_size=30), st.integers(0, 50))
+def test_a_page_that_is_not_wrapped_is_cut_into_its_non_blank_lines(lines: list[str], first: int) -> None:
+    page = Page(3, "p.txt", None, tuple(lines), "utf-8")
+    assert line_blocks(page, first) == wrapped_blocks(page, first, None)
