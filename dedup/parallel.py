@@ -181,3 +181,64 @@ def _call_shared(shard: Sequence[Any]) -> list[Any]:
     if _SHARED is None:
         raise RuntimeError("map_shared: no function set for this process")
     return _SHARED(shard)
+
+
+class Pending:
+    """A value being computed by ``in_background``; ``result()`` waits for it."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._done = False
+        self._process: Any = None
+        context = _fork_context()
+        if context is None:  # no fork here: computed now, in this process
+            self._value, self._done = fn(), True
+            return
+        self._conn, child = context.Pipe(duplex=False)
+        gc.freeze()  # the child inherits the parent's objects out of its collector's reach (see _frozen_gc)
+        try:
+            self._process = context.Process(target=_background, args=(fn, child))  # it may start pools itself
+            self._process.start()
+        finally:
+            gc.unfreeze()
+        child.close()
+
+    def result(self) -> Any:
+        """The value, once the background process has sent it; its exception, re-raised here, if it failed."""
+        if not self._done:
+            try:
+                ok, value, seconds = self._conn.recv()
+            except EOFError:
+                raise RuntimeError(f"in_background: the process ended without a result "
+                                   f"(exit code {self._process.exitcode})") from None
+            finally:
+                self._conn.close()
+                self._process.join()
+            _WORKER_CPU[0] += seconds
+            if not ok:
+                raise RuntimeError(f"in_background: the computation failed:\n{value}")
+            self._value, self._done = value, True
+        return self._value
+
+
+def in_background(fn: Callable[[], R]) -> Pending:
+    """``fn()`` computed in a process forked from this one (it sees this process's memory as it is now) while
+    this one goes on; ``result()`` waits for the value, which is pickled back. Without fork, computed at once.
+
+    For a stage that needs nothing the stages run meanwhile change: its work then overlaps theirs on a second
+    core, and the outcome is what running it first would give.
+    """
+    return Pending(fn)
+
+
+def _background(fn: Callable[[], Any], conn: Any) -> None:
+    """``in_background``'s forked process: compute, send (ok, value or traceback, CPU seconds), exit."""
+    import traceback
+
+    start = time.process_time() + worker_cpu()
+    try:
+        message = (True, fn(), 0.0)
+    except BaseException:  # reported to the parent, which raises
+        message = (False, traceback.format_exc(), 0.0)
+    conn.send((message[0], message[1], time.process_time() + worker_cpu() - start))
+    conn.close()

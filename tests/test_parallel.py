@@ -134,3 +134,18 @@ def test_output_files_are_written_by_forked_processes_that_make_their_rows(tmp_p
                    for line in (tmp_path / str(workers) / name).read_text().splitlines()]
         assert [r["i"] for r in written] == [0, 1, 2, 0, 1, 2, 3, 4]
         assert ({r["pid"] for r in written} == {os.getpid()}) is (workers == 1)
+
+
+def test_in_background_computes_in_a_forked_process_that_sees_this_ones_memory() -> None:
+    table = list(range(100_000))  # read by the forked process, never pickled to it
+    pending = parallel.in_background(lambda: (os.getpid(), sum(table)))
+    table.append(-1)  # after the fork: not seen there
+    pid, total = pending.result()
+    assert pid != os.getpid() and total == sum(range(100_000))
+    assert pending.result() == (pid, total)  # kept
+
+
+def test_in_background_reraises_the_failure_of_its_process() -> None:
+    pending = parallel.in_background(lambda: int("not a number"))
+    with pytest.raises(RuntimeError, match="invalid literal for int"):
+        pending.result()
