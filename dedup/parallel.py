@@ -242,3 +242,65 @@ def _background(fn: Callable[[], Any], conn: Any) -> None:
         message = (False, traceback.format_exc(), 0.0)
     conn.send((message[0], message[1], time.process_time() + worker_cpu() - start))
     conn.close()
+
+
+class ShardStream:
+    """``per_shard`` over items that arrive a batch at a time: each full shard of ``size`` items goes to the pool
+    as soon as it fills, so the workers compute while the caller makes the next items; ``results()`` gives one
+    result per shard, in order. The last items are cut into ``workers`` shards; fewer than ``MIN_ITEMS`` in all
+    are computed here, in one call. Used as a context manager, which stops the pool.
+
+        >>> with ShardStream(sum, workers=2, size=3) as stream:
+        ...     stream.add([1, 2, 3, 4])
+        ...     stream.results()
+        [6, 4]
+    """
+
+    def __init__(self, fn: Callable[[Sequence[Any]], Any], workers: int, size: int) -> None:
+        self.fn, self.workers, self.size = fn, workers, size
+        self._pending: list[Any] = []
+        self._futures: list[Any] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._hidden: Any = None
+
+    def __enter__(self) -> "ShardStream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._close()
+
+    def add(self, items: Sequence[Any]) -> None:
+        """Queue items; every shard that fills is submitted."""
+        self._pending.extend(items)
+        if self.workers > 1 and len(self._pending) >= self.size:
+            cut = len(self._pending) - len(self._pending) % self.size
+            for lo in range(0, cut, self.size):
+                self._submit(self._pending[lo:lo + self.size])
+            del self._pending[:cut]
+
+    def results(self) -> list[Any]:
+        """One result per shard, in order (waits for the pool)."""
+        rest, self._pending = self._pending, []
+        if self._pool is None and (self.workers <= 1 or len(rest) < MIN_ITEMS):
+            return [self.fn(rest)] if rest or not self._futures else []
+        for shard in shards(rest, self.workers):
+            self._submit(shard)
+        try:
+            done = [future.result() for future in self._futures]
+        finally:
+            self._close()
+        _WORKER_CPU[0] += sum(seconds for _, seconds in done)
+        return [result for result, _ in done]
+
+    def _submit(self, shard: Sequence[Any]) -> None:
+        if self._pool is None:
+            self._hidden = _main_script_hidden()
+            self._hidden.__enter__()  # until the pool is stopped: its workers may start at any submit
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_pool_context())
+        self._futures.append(self._pool.submit(_Metered(self.fn), shard))
+
+    def _close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            self._hidden.__exit__(None, None, None)

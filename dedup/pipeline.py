@@ -34,7 +34,7 @@ from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
-from .parallel import default_workers, in_background, per_shard, worker_cpu
+from .parallel import ShardStream, default_workers, in_background, per_shard, worker_cpu
 from .records import BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, wordset_signatures_shard
@@ -167,10 +167,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     memo = memo or Memo()
     fp = _fingerprinter(config)
     with _timed(timings, "segment", progress):
-        corpus.blocks = []
-        for page in corpus.pages:
-            corpus.blocks.extend(split_blocks(page, len(corpus.blocks), config.segment))
-        facts = text_facts(corpus, config, fp, workers)
+        facts = split_with_facts(corpus, config, fp, workers)
         skeletons, feats = block_looks(corpus, config.segment,
                                        known=dict(zip(facts.index, zip(facts.skeletons, facts.features))))
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
@@ -257,15 +254,36 @@ class TextFacts:
     wordsets: KeySignatures  # word-set signature of each token string of template length: templates
 
 
-def text_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1) -> TextFacts:
-    """``TextFacts`` of every distinct block text (reprints repeat most blocks), by ``workers`` processes."""
-    distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
-    parts = per_shard(partial(text_facts_shard, config=config, fp=fp), distinct, workers)
+FACT_SHARD = 8192  # distinct texts a shard of the per-text pass
+
+
+def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1) -> TextFacts:
+    """Cut every page into blocks (``corpus.blocks``) and return the ``TextFacts`` of every distinct block text
+    (reprints repeat most blocks), by ``workers`` processes: the shards of new texts go to the pool as they fill,
+    so the facts of the first pages are computed while the later ones are cut."""
+    index: dict[str, int] = {}
+    corpus.blocks = []
+    with ShardStream(partial(text_facts_shard, config=config, fp=fp), workers, FACT_SHARD) as stream:
+        for page in corpus.pages:
+            blocks = split_blocks(page, len(corpus.blocks), config.segment)
+            corpus.blocks.extend(blocks)
+            fresh = []
+            for block in blocks:
+                if block.text not in index:
+                    index[block.text] = len(index)
+                    fresh.append(block.text)
+            stream.add(fresh)
+        parts = stream.results()
+    return _joined_facts(index, parts, fp)
+
+
+def _joined_facts(index: dict[str, int], parts: list[FactColumns], fp: Fingerprinter) -> TextFacts:
+    """One ``TextFacts`` from the columns of each shard of the texts listed by ``index``, in order."""
 
     def column(n: int) -> list[Any]:
         return [value for part in parts for value in part[n]]
 
-    return TextFacts({text: n for n, text in enumerate(distinct)}, column(0), column(1), column(2), column(3),
+    return TextFacts(index, column(0), column(1), column(2), column(3),
                      _by_key([part[4] for part in parts], GRAM_PERM), _by_key([part[5] for part in parts], fp.num_perm))
 
 

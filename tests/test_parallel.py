@@ -34,6 +34,10 @@ def _bad_shard(items: list[str]) -> list[str]:
     return list(items[:-1])
 
 
+def _failing_shard(items: list[str]) -> list[str]:
+    raise ValueError(f"cannot read {items[0]!r}")
+
+
 def test_map_shards_equals_one_call_and_checks_lengths() -> None:
     texts = [f"Call 555-01{n:02d} or visit site{n}.com on May {n % 28 + 1}" for n in range(40)]
     assert parallel.map_shards(skeleton_shard, texts, workers=2, min_items=1) == skeleton_shard(texts)
@@ -149,3 +153,23 @@ def test_in_background_reraises_the_failure_of_its_process() -> None:
     pending = parallel.in_background(lambda: int("not a number"))
     with pytest.raises(RuntimeError, match="invalid literal for int"):
         pending.result()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_shard_stream_gives_what_one_call_over_all_items_gives(workers: int,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    texts = [f"Call 555-{n:04d} or visit site{n}.com" for n in range(230)]
+    with parallel.ShardStream(skeleton_shard, workers, size=50) as stream:
+        for lo in range(0, len(texts), 37):  # batches that do not line up with the shards
+            stream.add(texts[lo:lo + 37])
+        parts = stream.results()
+    assert [key for part in parts for key in part] == skeleton_shard(texts)
+    assert len(parts) == (1 if workers == 1 else 4 + 2)  # four full shards, the rest cut in two
+
+
+def test_a_shard_stream_reraises_a_failed_shard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    with pytest.raises(ValueError, match="cannot read 'a'"), parallel.ShardStream(_failing_shard, 2, 2) as stream:
+        stream.add(["a", "b", "c"])
+        stream.results()
