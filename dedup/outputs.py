@@ -87,10 +87,10 @@ def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str
     matches = [_match(result, i, members, config) for i in range(len(occ_ids))]
     labels = [_group_label(result, group.blocks) for group in result.groups]
     summary = _summary(result, config, len(roots), matches, labels)
-    files = {"corpus.jsonl": _corpus_rows(result, roots, members, order, occ_ids, cluster_ids),
-             "occurrences.jsonl": _occurrence_rows(result, occ_ids, cluster_ids, matches),
+    files = {"corpus.jsonl": _corpus_rows(result, roots, members, order, occ_ids, cluster_ids),  # costliest first
              "blocks.jsonl": _block_rows(result, occ_ids),
              "groups.jsonl": _group_rows(result, labels),
+             "occurrences.jsonl": _occurrence_rows(result, occ_ids, cluster_ids, matches),
              "templates.jsonl": _template_rows(result)}
     return files, summary
 

@@ -183,67 +183,6 @@ def _call_shared(shard: Sequence[Any]) -> list[Any]:
     return _SHARED(shard)
 
 
-class Pending:
-    """A value being computed by ``in_background``; ``result()`` waits for it."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        self._value: Any = None
-        self._done = False
-        self._process: Any = None
-        context = _fork_context()
-        if context is None:  # no fork here: computed now, in this process
-            self._value, self._done = fn(), True
-            return
-        self._conn, child = context.Pipe(duplex=False)
-        gc.freeze()  # the child inherits the parent's objects out of its collector's reach (see _frozen_gc)
-        try:
-            self._process = context.Process(target=_background, args=(fn, child))  # it may start pools itself
-            self._process.start()
-        finally:
-            gc.unfreeze()
-        child.close()
-
-    def result(self) -> Any:
-        """The value, once the background process has sent it; its exception, re-raised here, if it failed."""
-        if not self._done:
-            try:
-                ok, value, seconds = self._conn.recv()
-            except EOFError:
-                raise RuntimeError(f"in_background: the process ended without a result "
-                                   f"(exit code {self._process.exitcode})") from None
-            finally:
-                self._conn.close()
-                self._process.join()
-            _WORKER_CPU[0] += seconds
-            if not ok:
-                raise RuntimeError(f"in_background: the computation failed:\n{value}")
-            self._value, self._done = value, True
-        return self._value
-
-
-def in_background(fn: Callable[[], R]) -> Pending:
-    """``fn()`` computed in a process forked from this one (it sees this process's memory as it is now) while
-    this one goes on; ``result()`` waits for the value, which is pickled back. Without fork, computed at once.
-
-    For a stage that needs nothing the stages run meanwhile change: its work then overlaps theirs on a second
-    core, and the outcome is what running it first would give.
-    """
-    return Pending(fn)
-
-
-def _background(fn: Callable[[], Any], conn: Any) -> None:
-    """``in_background``'s forked process: compute, send (ok, value or traceback, CPU seconds), exit."""
-    import traceback
-
-    start = time.process_time() + worker_cpu()
-    try:
-        message = (True, fn(), 0.0)
-    except BaseException:  # reported to the parent, which raises
-        message = (False, traceback.format_exc(), 0.0)
-    conn.send((message[0], message[1], time.process_time() + worker_cpu() - start))
-    conn.close()
-
-
 class ShardStream:
     """``per_shard`` over items that arrive a batch at a time: each full shard of ``size`` items goes to the pool
     as soon as it fills, so the workers compute while the caller makes the next items; ``results()`` gives one
@@ -304,3 +243,55 @@ class ShardStream:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._hidden.__exit__(None, None, None)
+
+
+def dealt(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int) -> list[R]:
+    """``fn(items)`` with the items dealt in turn to ``workers`` processes: this one and ``workers - 1`` forked
+    from it, which read this process's memory (``fn`` may be a closure; only their results are pickled). Results
+    in the order of ``items``. For a few items of uneven cost, listed costliest first; a forked process copies the
+    memory pages it touches, so this process takes a share itself instead of waiting. Without fork, ``fn(items)``.
+    """
+    context = _fork_context()
+    if workers <= 1 or len(items) < 2 or context is None:
+        return fn(items)
+    hands = [list(range(k, len(items), workers)) for k in range(min(workers, len(items)))]
+    children = []
+    with _frozen_gc():  # the children start with this process's objects out of their collector's reach
+        for hand in hands[1:]:
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_dealt_hand, args=(fn, [items[i] for i in hand], send))
+            process.start()
+            send.close()
+            children.append((process, receive))
+    results: list[Any] = [None] * len(items)
+    try:
+        for i, value in zip(hands[0], fn([items[i] for i in hands[0]])):
+            results[i] = value
+        for hand, (process, receive) in zip(hands[1:], children):
+            try:
+                ok, values, seconds = receive.recv()
+            except EOFError:
+                raise RuntimeError(f"dealt: a forked process ended without a result "
+                                   f"(exit code {process.exitcode})") from None
+            if not ok:
+                raise RuntimeError(f"dealt: a forked process failed:\n{values}")
+            _WORKER_CPU[0] += seconds
+            for i, value in zip(hand, values):
+                results[i] = value
+    finally:  # on a failure here too: the forked processes end (their sends fail) and are waited for
+        for process, receive in children:
+            receive.close()
+            process.join()
+    return results
+
+
+def _dealt_hand(fn: Callable[[Sequence[Any]], list[Any]], hand: Sequence[Any], conn: Any) -> None:
+    """``dealt``'s forked process: compute its hand, send (ok, results or traceback, CPU seconds), exit."""
+    import traceback
+
+    try:
+        message = (True, fn(hand), time.process_time())
+    except BaseException:  # reported to the parent, which raises
+        message = (False, traceback.format_exc(), time.process_time())
+    conn.send(message)
+    conn.close()

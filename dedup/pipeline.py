@@ -34,7 +34,7 @@ from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
-from .parallel import ShardStream, default_workers, in_background, per_shard, worker_cpu
+from .parallel import ShardStream, default_workers, per_shard, worker_cpu
 from .records import BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, wordset_signatures_shard
@@ -178,20 +178,16 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         token_text = dict(zip(facts.index, facts.tokens))  # the index lists the texts in row order
         grams, wordsets = facts.grams, facts.wordsets
         del facts
-    # Template shapes depend on the block texts only: they are mined in a forked process (on the other core)
-    # while this one groups blocks and makes the first contents; "templates" times the wait for them.
-    mining = in_background(partial(TemplateMiner, texts, notes, fp, config.boilerplate, headings, workers,
-                                   token_text, wordsets)) if workers > 1 else None
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate, skeletons, workers, grams)
     del skeletons, grams
+    with _timed(timings, "templates", progress):
+        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text, wordsets)
+    del wordsets
     with _timed(timings, "fingerprint", progress):
         contents = round_contents(corpus, notes, [], set(), set(), fp, config.fingerprint.lead_tokens, workers,
                                   memo, token_text)
-    with _timed(timings, "templates", progress):
-        miner = (mining.result() if mining is not None
-                 else TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text, wordsets))
-    del token_text, wordsets
+    del token_text
     body = boilerplate.body_words(notes, words)
     shared: set[int] = set()
     templated: set[int] = set()

@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .parallel import map_shared
+from .parallel import dealt
 
 STAGING_PREFIX = ".dedup-staging-"
 KILL_AT_ENV = "DEDUP_KILL_AT"  # fault injection for the crash-safety tests: kill the process at a named point
@@ -109,16 +109,16 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
 def _write_jsonl(staging: Path, jsonl: dict[str, Iterable[dict[str, Any]]], workers: int) -> dict[str, str]:
     """Write each file's rows into ``staging``, one JSON line each; return each file's SHA-256.
 
-    With ``workers`` > 1 (and fork available) whole files are shared among forked processes in the order given:
-    a file's rows, when they are a generator, are then made in the process that writes them, and the bytes do
-    not depend on which process that is.
+    With ``workers`` > 1 (and fork available) whole files are dealt in turn, in the order given (costliest
+    first), to this process and ``workers - 1`` forked ones (``parallel.dealt``): a file's rows, when they are a
+    generator, are then made in the process that writes them, and the bytes do not depend on which process that is.
     """
     names = list(jsonl)
 
     def write(shard: Sequence[str]) -> list[str]:
         return [_write_file(staging / name, (dumps(row) + "\n" for row in jsonl[name])) for name in shard]
 
-    digests = map_shared(write, names, workers, min_items=2) if workers > 1 else write(names)
+    digests = dealt(write, names, workers)
     return dict(zip(names, digests))
 
 

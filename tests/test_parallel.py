@@ -125,7 +125,7 @@ def test_a_script_without_a_main_guard_can_use_the_pool(tmp_path: Path) -> None:
     assert done.stdout.strip() == str(["call _num_ today"] * 6)
 
 
-def test_output_files_are_written_by_forked_processes_that_make_their_rows(tmp_path: Path) -> None:
+def test_output_files_are_dealt_to_a_forked_process_that_makes_their_rows(tmp_path: Path) -> None:
     from dedup.write import write_outputs
 
     def rows(n: int) -> Iterator[dict[str, int]]:  # made when iterated: by the process that writes the file
@@ -134,25 +134,11 @@ def test_output_files_are_written_by_forked_processes_that_make_their_rows(tmp_p
 
     for workers in (1, 2):
         write_outputs(tmp_path / str(workers), {"a.jsonl": rows(3), "b.jsonl": rows(5)}, {"counts": {}}, None, workers)
-        written = [json.loads(line) for name in ("a.jsonl", "b.jsonl")
-                   for line in (tmp_path / str(workers) / name).read_text().splitlines()]
-        assert [r["i"] for r in written] == [0, 1, 2, 0, 1, 2, 3, 4]
-        assert ({r["pid"] for r in written} == {os.getpid()}) is (workers == 1)
-
-
-def test_in_background_computes_in_a_forked_process_that_sees_this_ones_memory() -> None:
-    table = list(range(100_000))  # read by the forked process, never pickled to it
-    pending = parallel.in_background(lambda: (os.getpid(), sum(table)))
-    table.append(-1)  # after the fork: not seen there
-    pid, total = pending.result()
-    assert pid != os.getpid() and total == sum(range(100_000))
-    assert pending.result() == (pid, total)  # kept
-
-
-def test_in_background_reraises_the_failure_of_its_process() -> None:
-    pending = parallel.in_background(lambda: int("not a number"))
-    with pytest.raises(RuntimeError, match="invalid literal for int"):
-        pending.result()
+        written = {name: [json.loads(line) for line in (tmp_path / str(workers) / name).read_text().splitlines()]
+                   for name in ("a.jsonl", "b.jsonl")}
+        assert [r["i"] for r in written["a.jsonl"] + written["b.jsonl"]] == [0, 1, 2, 0, 1, 2, 3, 4]
+        assert {r["pid"] for r in written["a.jsonl"]} == {os.getpid()}  # the first file: this process's hand
+        assert ({r["pid"] for r in written["b.jsonl"]} == {os.getpid()}) is (workers == 1)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -173,3 +159,14 @@ def test_a_shard_stream_reraises_a_failed_shard(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ValueError, match="cannot read 'a'"), parallel.ShardStream(_failing_shard, 2, 2) as stream:
         stream.add(["a", "b", "c"])
         stream.results()
+
+
+def test_dealt_gives_results_in_item_order_and_reraises_a_forked_failure() -> None:
+    items = list(range(7))
+    assert parallel.dealt(lambda hand: [(i, os.getpid()) for i in hand], items, 3)[0][1] == os.getpid()
+    got = parallel.dealt(lambda hand: [i * i for i in hand], items, 3)
+    assert got == [i * i for i in items]
+    with pytest.raises(ZeroDivisionError):
+        parallel.dealt(lambda hand: [1 // i for i in hand], items, 2)  # 0 is in this process's hand ...
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        parallel.dealt(lambda hand: [1 // (i - 1) for i in hand], items, 2)  # ... 1 in the forked one's
