@@ -73,8 +73,8 @@ def _source(result: "Result", occ_index: int) -> dict[str, Any]:
 def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str, Any]]], dict[str, Any]]:
     """Rows for corpus.jsonl, occurrences.jsonl, blocks.jsonl, groups.jsonl, templates.jsonl, and the summary.
 
-    Every file's rows are a generator, made as they are written (``write.write_outputs`` may write the files in
-    forked processes, so the rows never exist in this one); the summary is counted from the result itself.
+    Every file's rows are a generator, made as they are written (so no file's rows are all in memory at once);
+    the summary is counted from the result itself.
     """
     corpus = result.corpus
     occ_ids = occurrence_ids(result)
@@ -87,10 +87,10 @@ def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str
     matches = [_match(result, i, members, config) for i in range(len(occ_ids))]
     labels = [_group_label(result, group.blocks) for group in result.groups]
     summary = _summary(result, config, len(roots), matches, labels)
-    files = {"corpus.jsonl": _corpus_rows(result, roots, members, order, occ_ids, cluster_ids),  # costliest first
+    files = {"corpus.jsonl": _corpus_rows(result, roots, members, order, occ_ids, cluster_ids),
+             "occurrences.jsonl": _occurrence_rows(result, occ_ids, cluster_ids, matches),
              "blocks.jsonl": _block_rows(result, occ_ids),
              "groups.jsonl": _group_rows(result, labels),
-             "occurrences.jsonl": _occurrence_rows(result, occ_ids, cluster_ids, matches),
              "templates.jsonl": _template_rows(result)}
     return files, summary
 

@@ -19,9 +19,7 @@ import signal
 import tempfile
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
-
-from .parallel import dealt
+from typing import Any, Callable, Iterable, Iterator
 
 STAGING_PREFIX = ".dedup-staging-"
 KILL_AT_ENV = "DEDUP_KILL_AT"  # fault injection for the crash-safety tests: kill the process at a named point
@@ -80,10 +78,9 @@ JOURNAL = ".dedup-commit"
 
 
 def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary: dict[str, Any],
-                  extra: Callable[[Path], None] | None = None, workers: int = 1) -> None:
-    """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit.
-
-    With ``workers`` > 1 the JSONL files are shared among that many forked processes (``_write_jsonl``).
+                  extra: Callable[[Path], None] | None = None) -> None:
+    """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit; rows given as generators
+    are made as they are written.
 
     ``extra(staging)`` may add derived files (the HTML report) to the staging folder before the commit; they
     are moved in with the rest. A run killed before the journal is written leaves the previous outputs; one
@@ -94,7 +91,7 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
     recover(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        hashes = _write_jsonl(staging, jsonl, workers)
+        hashes = {name: _write_file(staging / name, (dumps(r) + "\n" for r in rows)) for name, rows in jsonl.items()}
         summary = dict(summary, files=hashes)
         _write_file(staging / "summary.json", [json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=2)
                                                + "\n"])
@@ -104,22 +101,6 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
         _commit(out, staging, sorted(p.name for p in staging.iterdir()))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _write_jsonl(staging: Path, jsonl: dict[str, Iterable[dict[str, Any]]], workers: int) -> dict[str, str]:
-    """Write each file's rows into ``staging``, one JSON line each; return each file's SHA-256.
-
-    With ``workers`` > 1 (and fork available) whole files are dealt in turn, in the order given (costliest
-    first), to this process and ``workers - 1`` forked ones (``parallel.dealt``): a file's rows, when they are a
-    generator, are then made in the process that writes them, and the bytes do not depend on which process that is.
-    """
-    names = list(jsonl)
-
-    def write(shard: Sequence[str]) -> list[str]:
-        return [_write_file(staging / name, (dumps(row) + "\n" for row in jsonl[name])) for name in shard]
-
-    digests = dealt(write, names, workers)
-    return dict(zip(names, digests))
 
 
 def _commit(out: Path, staging: Path, names: list[str]) -> None:

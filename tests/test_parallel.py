@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -125,22 +123,6 @@ def test_a_script_without_a_main_guard_can_use_the_pool(tmp_path: Path) -> None:
     assert done.stdout.strip() == str(["call _num_ today"] * 6)
 
 
-def test_output_files_are_dealt_to_a_forked_process_that_makes_their_rows(tmp_path: Path) -> None:
-    from dedup.write import write_outputs
-
-    def rows(n: int) -> Iterator[dict[str, int]]:  # made when iterated: by the process that writes the file
-        for i in range(n):
-            yield {"i": i, "pid": os.getpid()}
-
-    for workers in (1, 2):
-        write_outputs(tmp_path / str(workers), {"a.jsonl": rows(3), "b.jsonl": rows(5)}, {"counts": {}}, None, workers)
-        written = {name: [json.loads(line) for line in (tmp_path / str(workers) / name).read_text().splitlines()]
-                   for name in ("a.jsonl", "b.jsonl")}
-        assert [r["i"] for r in written["a.jsonl"] + written["b.jsonl"]] == [0, 1, 2, 0, 1, 2, 3, 4]
-        assert {r["pid"] for r in written["a.jsonl"]} == {os.getpid()}  # the first file: this process's hand
-        assert ({r["pid"] for r in written["b.jsonl"]} == {os.getpid()}) is (workers == 1)
-
-
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_shard_stream_gives_what_one_call_over_all_items_gives(workers: int,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,13 +142,3 @@ def test_a_shard_stream_reraises_a_failed_shard(monkeypatch: pytest.MonkeyPatch)
         stream.add(["a", "b", "c"])
         stream.results()
 
-
-def test_dealt_gives_results_in_item_order_and_reraises_a_forked_failure() -> None:
-    items = list(range(7))
-    assert parallel.dealt(lambda hand: [(i, os.getpid()) for i in hand], items, 3)[0][1] == os.getpid()
-    got = parallel.dealt(lambda hand: [i * i for i in hand], items, 3)
-    assert got == [i * i for i in items]
-    with pytest.raises(ZeroDivisionError):
-        parallel.dealt(lambda hand: [1 // i for i in hand], items, 2)  # 0 is in this process's hand ...
-    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        parallel.dealt(lambda hand: [1 // (i - 1) for i in hand], items, 2)  # ... 1 in the forked one's
