@@ -24,9 +24,9 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from itertools import chain
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
 import numpy as np
 from rapidfuzz import process

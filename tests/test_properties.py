@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, file_lines, read_jsonl
-from dedup import Config, analyse, run
+from dedup import Config, run
 from dedup.chrome import is_heading
 from dedup.config import ClusterConfig
 from dedup.normalize import clean, skeleton, tokens
