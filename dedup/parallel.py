@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -243,3 +244,69 @@ class ShardStream:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._hidden.__exit__(None, None, None)
+
+
+class Beside:
+    """``fn(*args)`` computed by a process of its own while this one goes on; ``result()`` waits for it.
+
+    The arguments go to the process pickled, through a pipe, and are not kept here; the result comes back the same
+    way. The process comes from ``_pool_context``, not forked from this one, so it holds only what it was given (a
+    fork would copy the pages this process keeps writing to); it may fork workers of its own (``map_shared``).
+    With ``workers`` <= 1, ``fn(*args)`` is computed here, at ``result()``.
+
+        >>> Beside(max, 3, 5, workers=1).result()
+        5
+    """
+
+    def __init__(self, fn: Callable[..., R], *args: Any, workers: int) -> None:
+        self._call: tuple[Callable[..., R], tuple[Any, ...]] | None = (fn, args)
+        if workers > 1:
+            context = _pool_context()
+            self._conn, theirs = context.Pipe()
+            with _main_script_hidden():
+                self._process = context.Process(target=_serve_call, args=(theirs,))  # not a daemon: it may fork
+                self._process.start()
+            theirs.close()
+            self._conn.send_bytes(pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+            self._call = None
+
+    def result(self) -> R:
+        """``fn(*args)`` (raises what it raised)."""
+        if self._call is not None:
+            fn, args = self._call
+            return fn(*args)
+        try:
+            failed, value, seconds = pickle.loads(self._conn.recv_bytes())
+        except EOFError:
+            self._process.join()
+            raise RuntimeError(f"a worker process ended with exit code {self._process.exitcode} "
+                               "before returning its result") from None
+        finally:
+            self._conn.close()
+        self._process.join()
+        _WORKER_CPU[0] += seconds
+        if failed:
+            raise value
+        return value
+
+
+def _serve_call(conn: Any) -> None:
+    """``Beside``'s process: read (fn, args), send back (failed, result or exception, CPU seconds spent)."""
+    fn, args = pickle.loads(conn.recv_bytes())
+    start = _own_and_children_cpu()
+    try:
+        reply = (False, fn(*args))
+    except BaseException as error:  # handed to the caller, which raises it
+        reply = (True, error)
+    del fn, args
+    try:
+        conn.send_bytes(pickle.dumps((*reply, _own_and_children_cpu() - start), protocol=pickle.HIGHEST_PROTOCOL))
+    except BrokenPipeError:  # the caller has ended without asking
+        pass
+    conn.close()
+
+
+def _own_and_children_cpu() -> float:
+    """User and system CPU seconds of this process and of its children that have been waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system

@@ -1,7 +1,8 @@
 """The whole run, one stage after another; ``run()`` reads like the algorithm.
 
-ingest -> blocks -> segment -> groups -> (fingerprint -> candidates -> verify -> cluster -> support)* ->
-labels -> canonical -> write. The bracketed part repeats until the boilerplate set is stable: shared blocks are
+ingest -> blocks -> segment -> templates (their shapes mined by a process of their own, beside the next stages) ->
+groups -> (fingerprint -> candidates -> verify -> cluster -> support -> template support)* -> labels -> canonical ->
+write. The bracketed part repeats until the boilerplate set is stable: shared blocks are
 taken out of every article's content, the articles are clustered on what is left, and support is counted over
 the clusters. Each stage is a plain function over the records in ``records``; timings go under one key of
 summary.json so that every other field is byte-stable.
@@ -178,12 +179,12 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         token_text = dict(zip(facts.index, facts.tokens))  # the index lists the texts in row order
         grams, wordsets = facts.grams, facts.wordsets
         del facts
+    with _timed(timings, "templates", progress):  # the shapes are mined beside the next stages
+        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text, wordsets)
+    del wordsets
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate, skeletons, workers, grams)
     del skeletons, grams
-    with _timed(timings, "templates", progress):
-        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text, wordsets)
-    del wordsets
     with _timed(timings, "fingerprint", progress):
         contents = round_contents(corpus, notes, [], set(), set(), fp, config.fingerprint.lead_tokens, workers,
                                   memo, token_text)

@@ -36,6 +36,7 @@ from .candidates import band_neighbours, band_params, components, ranks
 from .config import BoilerplateConfig
 from .fingerprint import Fingerprinter, KeySignatures, batch_shingle_hashes, sorted_unique
 from .normalize import spaced_count, tokens
+from .parallel import Beside
 from .records import BlockNote
 
 MIN_TOKENS, MAX_TOKENS = 4, 60
@@ -47,6 +48,7 @@ ALIGN_SAMPLE = 40
 ALIGN_WINDOW = 8
 ALIGN_MIN_AGREEMENT = 0.2  # word-set candidates estimated below this Jaccard met in a bucket by chance
 MAX_SLOT_TOKENS = 6
+SCORE_CHUNK = 1 << 17  # pairs scored per rapidfuzz call
 SURROGATES = range(0xD800, 0xE000)
 MAX_CODED_WORDS = 0x110000 - len(SURROGATES)
 
@@ -94,11 +96,17 @@ def _fixed_count(a: Code, b: Code) -> int:
     return len(a) - sum(1 for op in Levenshtein.editops(a, b) if op.tag != "insert")
 
 
-def _scores(scorer: Callable[..., float], codes: list[Code], pairs: np.ndarray, workers: int = 1) -> np.ndarray:
+def _scores(scorer: Callable[..., float], codes: list[Code], pairs: np.ndarray, workers: int = 1,
+            chunk: int = SCORE_CHUNK) -> np.ndarray:
     """``scorer`` of each pair of sequences, computed in C++ by ``workers`` threads (the scores do not depend on
-    the thread count)."""
-    firsts, seconds = [codes[i] for i in pairs[:, 0].tolist()], [codes[j] for j in pairs[:, 1].tolist()]
-    return process.cpdist(firsts, seconds, scorer=scorer, dtype=np.int32, workers=workers)
+    the thread count), ``chunk`` pairs at a time: rapidfuzz copies every sequence it is given."""
+    scores = np.empty(len(pairs), dtype=np.int32)
+    for lo in range(0, len(pairs), chunk):
+        part = pairs[lo:lo + chunk]
+        firsts, seconds = [codes[i] for i in part[:, 0].tolist()], [codes[j] for j in part[:, 1].tolist()]
+        scores[lo:lo + len(part)] = process.cpdist(firsts, seconds, scorer=scorer, dtype=np.int32, workers=workers)
+    return scores
+
 
 
 def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float,
@@ -216,6 +224,9 @@ def _build(seqs: list[tuple[str, ...]], codes: list[Code], blocks: list[list[int
 class TemplateMiner:
     """Finds template shapes once (they depend on text only); support is counted per clustering round.
 
+    The shapes are mined by a process of their own (``parallel.Beside``) while the caller goes on with other
+    stages; the first ``for_clusters`` waits for them.
+
         >>> miner = TemplateMiner(texts, notes, fp, BoilerplateConfig(), excluded=headings)
         >>> templates = miner.for_clusters(cluster_of)
     """
@@ -226,65 +237,89 @@ class TemplateMiner:
         """``token_text`` maps block texts to their ``tokens`` joined by spaces, and ``wordsets`` holds the
         word-set signatures of the short ones (``wordset_signatures_shard``), when the caller has them."""
         self.config = config
+        self.notes = notes
         body = {bid: text for bid, text in sorted(texts.items())
                 if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
         joined = token_text.__getitem__ if token_text is not None else (lambda text: " ".join(tokens(text)))
-        lengths: dict[int, int] = {}
         blocks_of: dict[str, list[int]] = defaultdict(list)
         by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, (length, short, opening) in _token_shapes(body, joined).items():
-            lengths[bid] = length
+        for bid, (_, short, opening) in _token_shapes(body, joined).items():
             if short is not None:
                 blocks_of[short].append(bid)
             if opening is not None:
                 by_opening[opening].append(bid)
-        self.shapes = self._shapes(blocks_of, fp, workers, wordsets)
+        keys = sorted(blocks_of)
+        sigs = wordsets.take(keys) if wordsets is not None else None
+        self._shapes = Beside(template_shapes, keys, sigs, [blocks_of.pop(key) for key in keys], fp, config, workers,
+                              workers=workers)
         shared = sorted((opening, members) for opening, members in by_opening.items()
                         if len(members) >= config.template_min_support)
         self.openings = [_stock_opening(opening, members, {m: joined(body[m]) for m in members})
                          for opening, members in shared]
-        self.labellable = [{b for b in shape.blocks if shape.coverage[b] >= config.template_coverage
-                            and lengths[b] <= config.template_max_words} for shape in self.shapes]
-        found = [*self.shapes, *self.openings]
-        self._owner = np.repeat(np.arange(len(found), dtype=np.int64), [len(t.blocks) for t in found])
-        self._occurrence = np.array([notes[b].occurrence for t in found for b in t.blocks], dtype=np.int64)
+        self._found: tuple[list[Template], list[set[int]], np.ndarray, np.ndarray] | None = None
 
-    def _shapes(self, blocks_of: dict[str, list[int]], fp: Fingerprinter, workers: int,
-                wordsets: KeySignatures | None = None) -> list[Template]:
-        """Templates among distinct short token sequences (given as their tokens joined by spaces): LSH on word
-        sets, verified by word alignment.
+    @property
+    def shapes(self) -> list[Template]:
+        """The template shapes (waits for their process)."""
+        return self._mined()[0]
 
-        The joined strings sort as their token tuples do (tokens hold no space, and every character of a token
-        sorts after it), so the sequences are listed in token order without comparing tuples; only the members of
-        a template are made token tuples.
-        """
-        keys = sorted(blocks_of)
-        codes = _codes(keys)
-        sigs = (wordsets.take(keys) if wordsets is not None
-                else _wordset_signatures([key.split(" ") for key in keys], fp))
-        candidates = _candidates(keys, sigs, fp, self.config.template_coverage, workers)
-        pairs = _template_pairs(codes, candidates, self.config.template_coverage, workers)
-        return [_build([tuple(keys[i].split(" ")) for i in comp], [codes[i] for i in comp],
-                       [blocks_of[keys[i]] for i in comp]) for comp in components(pairs)]
+    def _mined(self) -> tuple[list[Template], list[set[int]], np.ndarray, np.ndarray]:
+        """Shapes, the labellable blocks of each, and the owner (shape, then opening) and article of every
+        member block."""
+        if self._found is None:
+            shapes, labellable = self._shapes.result()
+            found = [*shapes, *self.openings]
+            owner = np.repeat(np.arange(len(found), dtype=np.int64), [len(t.blocks) for t in found])
+            occurrence = np.array([self.notes[b].occurrence for t in found for b in t.blocks], dtype=np.int64)
+            self._found = shapes, labellable, owner, occurrence
+        return self._found
 
     def _stories(self, cluster_of: dict[int, int]) -> list[int]:
         """Distinct story clusters among the articles of each shape's, then each opening's, blocks."""
-        found = len(self.shapes) + len(self.openings)
-        if not self._occurrence.size:
+        shapes, _, owner, occurrence = self._mined()
+        found = len(shapes) + len(self.openings)
+        if not occurrence.size:
             return [0] * found
-        cluster = np.array([cluster_of[o] for o in range(int(self._occurrence.max()) + 1)], dtype=np.int64)
-        pairs = sorted_unique(self._owner * (int(cluster.max()) + 1) + cluster[self._occurrence])
+        cluster = np.array([cluster_of[o] for o in range(int(occurrence.max()) + 1)], dtype=np.int64)
+        pairs = sorted_unique(owner * (int(cluster.max()) + 1) + cluster[occurrence])
         return np.bincount(pairs // (int(cluster.max()) + 1), minlength=found).tolist()
 
     def for_clusters(self, cluster_of: dict[int, int]) -> list[Template]:
         """Templates and stock openings with support over ``cluster_of``; labelled blocks where support allows."""
+        shapes, labellable, _, _ = self._mined()
         stories = self._stories(cluster_of)
         least = self.config.template_min_support
-        found = [replace(shape, support=support, labelled=set(labellable) if support >= least else set())
-                 for shape, labellable, support in zip(self.shapes, self.labellable, stories)]
+        found = [replace(shape, support=support, labelled=set(blocks) if support >= least else set())
+                 for shape, blocks, support in zip(shapes, labellable, stories)]
         found += [replace(opening, support=support)
-                  for opening, support in zip(self.openings, stories[len(self.shapes):]) if support >= least]
+                  for opening, support in zip(self.openings, stories[len(shapes):]) if support >= least]
         return sorted(found, key=lambda t: (t.blocks[0], t.template_id))
+
+
+def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[int]], fp: Fingerprinter,
+                    config: BoilerplateConfig, workers: int = 1) -> tuple[list[Template], list[set[int]]]:
+    """Templates among distinct short token sequences (``keys``: sorted, each given as its tokens joined by
+    spaces; ``blocks``: the blocks of each; ``sigs``: their word-set signatures, a row each, or None to compute
+    them): LSH on word sets, verified by word alignment; with each template's blocks that may be labelled
+    (coverage and length within the config's bounds). Plain data in and out: a unit of work for a process.
+
+    The joined strings sort as their token tuples do (tokens hold no space, and every character of a token
+    sorts after it), so the sequences are listed in token order without comparing tuples; only the members of
+    a template are made token tuples.
+    """
+    codes = _codes(keys)
+    if sigs is None:
+        sigs = _wordset_signatures([key.split(" ") for key in keys], fp)
+    candidates = _candidates(keys, sigs, fp, config.template_coverage)  # in this process: it runs beside others
+    del sigs
+    pairs = _template_pairs(codes, candidates, config.template_coverage, workers)
+    shapes, labellable = [], []
+    for comp in components(pairs):
+        shape = _build([tuple(keys[i].split(" ")) for i in comp], [codes[i] for i in comp], [blocks[i] for i in comp])
+        short = {b for i in comp if spaced_count(keys[i]) <= config.template_max_words for b in blocks[i]}
+        shapes.append(shape)
+        labellable.append({b for b in shape.blocks if shape.coverage[b] >= config.template_coverage and b in short})
+    return shapes, labellable
 
 
 def _token_shapes(body: dict[int, str], joined: Callable[[str], str]) -> dict[int, TokenShape]:

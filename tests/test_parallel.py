@@ -142,3 +142,22 @@ def test_a_shard_stream_reraises_a_failed_shard(monkeypatch: pytest.MonkeyPatch)
         stream.add(["a", "b", "c"])
         stream.results()
 
+
+
+def test_beside_computes_in_another_process_and_counts_its_cpu() -> None:
+    before = parallel.worker_cpu()
+    job = parallel.Beside(_busy_shard, list(range(4)), workers=2)
+    found = job.result()
+    assert len(found) == 4 and os.getpid() not in {pid for pid, _ in found}
+    assert parallel.worker_cpu() - before >= 0.05 * 4 * 0.5
+    assert parallel.Beside(_busy_shard, [1], workers=1).result() == [(os.getpid(), os.getppid())]
+
+
+def test_beside_reraises_what_its_function_raised() -> None:
+    with pytest.raises(ValueError, match="cannot read 'a'"):
+        parallel.Beside(_failing_shard, ["a"], workers=2).result()
+
+
+def test_beside_says_when_its_process_died_without_a_result() -> None:
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        parallel.Beside(os._exit, 3, workers=2).result()

@@ -59,12 +59,12 @@ def edited_variants(rng: random.Random, bases: int, variants: int) -> list[tuple
     return sorted(q for q in seqs if len(q) >= templates.MIN_TOKENS)
 
 
-def mine(lines: list[str], ids: list[int] | None = None) -> list[templates.Template]:
+def mine(lines: list[str], ids: list[int] | None = None, workers: int = 1) -> list[templates.Template]:
     """Templates of ``lines``, one line per article and story, block ``ids[i]`` holding line i."""
     ids = ids if ids is not None else list(range(len(lines)))
     texts = {bid: line for bid, line in zip(ids, lines)}
     notes = [BlockNote(occurrence=bid) for bid in range(len(lines))]
-    miner = TemplateMiner(texts, notes, FP, BoilerplateConfig(), excluded=set())
+    miner = TemplateMiner(texts, notes, FP, BoilerplateConfig(), excluded=set(), workers=workers)
     return miner.for_clusters({bid: bid for bid in range(len(lines))})
 
 
@@ -89,6 +89,15 @@ def test_template_pairs_equal_the_alignment_rule_on_all_pairs(monkeypatch: pytes
         if fixed >= templates.MIN_FIXED and fixed >= 0.5 * max(len(seqs[a]), len(seqs[b])):
             expected.append((a, b))
     assert found == expected and 100 < len(found) < len(everything)
+
+
+def test_scores_in_chunks_are_the_scores_of_each_pair() -> None:
+    seqs = edited_variants(random.Random(8), bases=6, variants=8)
+    codes = templates._codes([" ".join(q) for q in seqs])
+    pairs = np.array([(a, b) for a in range(len(seqs)) for b in range(len(seqs)) if (a * 7 + b) % 3], dtype=np.int64)
+    got = templates._scores(Levenshtein.distance, codes, pairs, workers=2, chunk=13)  # chunks do not divide it
+    assert len(pairs) % 13 and got.tolist() == [Levenshtein.distance(codes[a], codes[b]) for a, b in pairs.tolist()]
+    assert templates._scores(Levenshtein.distance, codes, pairs[:0]).shape == (0,)
 
 
 def test_band_neighbours_are_band_pairs_within_the_window() -> None:
@@ -191,6 +200,13 @@ def test_templates_depend_on_block_text_only() -> None:
     random.Random(9).shuffle(shuffled)
     assert by_text(mine(lines, shuffled), lines, shuffled) == expected
     assert any(text.startswith("shares of {SLOT_1} rose") for text, *_ in expected)
+
+
+def test_templates_mined_in_a_process_of_their_own_are_those_mined_here() -> None:
+    lines = lookalike_corpus(fillers=120) + [" ".join(q) for q in edited_variants(random.Random(3), 6, 6)]
+    found = mine(lines, workers=2)
+    assert [vars(t) for t in found] == [vars(t) for t in mine(lines, workers=1)]
+    assert sum(t.kind == "template" for t in found) >= 2
 
 
 def test_same_templates_across_hash_seeds() -> None:
