@@ -36,7 +36,7 @@ from .candidates import band_neighbours, band_params, components, ranks
 from .config import BoilerplateConfig
 from .fingerprint import Fingerprinter, KeySignatures, batch_shingle_hashes, sorted_unique
 from .normalize import spaced_count, tokens
-from .parallel import Beside
+from .parallel import MIN_ITEMS, Beside
 from .records import BlockNote
 
 MIN_TOKENS, MAX_TOKENS = 4, 60
@@ -224,8 +224,8 @@ def _build(seqs: list[tuple[str, ...]], codes: list[Code], blocks: list[list[int
 class TemplateMiner:
     """Finds template shapes once (they depend on text only); support is counted per clustering round.
 
-    The shapes are mined by a process of their own (``parallel.Beside``) while the caller goes on with other
-    stages; the first ``for_clusters`` waits for them.
+    The shapes are mined by a process of their own (``parallel.Beside``; with ``workers`` > 1 and ``MIN_ITEMS``
+    short texts or more) while the caller goes on with other stages; the first ``for_clusters`` waits for them.
 
         >>> miner = TemplateMiner(texts, notes, fp, BoilerplateConfig(), excluded=headings)
         >>> templates = miner.for_clusters(cluster_of)
@@ -251,7 +251,7 @@ class TemplateMiner:
         keys = sorted(blocks_of)
         sigs = wordsets.take(keys) if wordsets is not None else None
         self._shapes = Beside(template_shapes, keys, sigs, [blocks_of.pop(key) for key in keys], fp, config, workers,
-                              workers=workers)
+                              workers=workers if len(keys) >= MIN_ITEMS else 1)
         shared = sorted((opening, members) for opening, members in by_opening.items()
                         if len(members) >= config.template_min_support)
         self.openings = [_stock_opening(opening, members, {m: joined(body[m]) for m in members})

@@ -202,7 +202,8 @@ def test_templates_depend_on_block_text_only() -> None:
     assert any(text.startswith("shares of {SLOT_1} rose") for text, *_ in expected)
 
 
-def test_templates_mined_in_a_process_of_their_own_are_those_mined_here() -> None:
+def test_templates_mined_in_a_process_of_their_own_are_those_mined_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(templates, "MIN_ITEMS", 1)  # a process of their own even for these few lines
     lines = lookalike_corpus(fillers=120) + [" ".join(q) for q in edited_variants(random.Random(3), 6, 6)]
     found = mine(lines, workers=2)
     assert [vars(t) for t in found] == [vars(t) for t in mine(lines, workers=1)]
