@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,7 @@ MIN_TOKENS, MAX_TOKENS = 4, 60
 WORDSET_LSH_THRESHOLD = 0.3
 MIN_FIXED = 3
 OPENING_TOKENS = 6
+_OPENING = re.compile(r"[^ ]+(?: [^ ]+){%d}" % (OPENING_TOKENS - 1))  # a line's first OPENING_TOKENS tokens
 MIN_PARAGRAPH_TOKENS = 12
 ALIGN_SAMPLE = 40
 ALIGN_WINDOW = 8
@@ -53,7 +55,6 @@ SURROGATES = range(0xD800, 0xE000)
 MAX_CODED_WORDS = 0x110000 - len(SURROGATES)
 
 Code = Sequence[Hashable]
-TokenShape = tuple[int, "str | None", "tuple[str, ...] | None"]  # length, short tokens joined, opening
 
 
 @dataclass
@@ -241,21 +242,14 @@ class TemplateMiner:
         body = {bid: text for bid, text in sorted(texts.items())
                 if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
         joined = token_text.__getitem__ if token_text is not None else (lambda text: " ".join(tokens(text)))
-        blocks_of: dict[str, list[int]] = defaultdict(list)
-        by_opening: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for bid, (_, short, opening) in _token_shapes(body, joined).items():
-            if short is not None:
-                blocks_of[short].append(bid)
-            if opening is not None:
-                by_opening[opening].append(bid)
+        blocks_of, by_opening = _short_lines_and_openings(body, joined)
         keys = sorted(blocks_of)
         sigs = wordsets.take(keys) if wordsets is not None else None
         self._shapes = Beside(template_shapes, keys, sigs, [blocks_of.pop(key) for key in keys], fp, config, workers,
                               workers=workers if len(keys) >= MIN_ITEMS else 1)
         shared = sorted((opening, members) for opening, members in by_opening.items()
                         if len(members) >= config.template_min_support)
-        self.openings = [_stock_opening(opening, members, {m: joined(body[m]) for m in members})
-                         for opening, members in shared]
+        self.openings = [_stock_opening(members, {m: joined(body[m]) for m in members}) for _, members in shared]
         self._found: tuple[list[Template], list[set[int]], np.ndarray, np.ndarray] | None = None
 
     @property
@@ -322,39 +316,45 @@ def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[
     return shapes, labellable
 
 
-def _token_shapes(body: dict[int, str], joined: Callable[[str], str]) -> dict[int, TokenShape]:
-    """Per block: its token count, its tokens joined by spaces when it is short enough to be a template
-    (``MIN_TOKENS`` to ``MAX_TOKENS``), and its first ``OPENING_TOKENS`` when it is a paragraph
-    (``MIN_PARAGRAPH_TOKENS`` or more); ``joined(text)`` is ``" ".join(tokens(text))``.
+def _short_lines_and_openings(body: dict[int, str], joined: Callable[[str], str]
+                              ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """The blocks (in block order) of each short line, a template candidate (``MIN_TOKENS`` to ``MAX_TOKENS``
+    tokens), and of each paragraph opening (the first ``OPENING_TOKENS`` tokens of a paragraph of
+    ``MIN_PARAGRAPH_TOKENS`` or more), both keyed by their tokens joined by spaces; ``body`` lists blocks in
+    block order and ``joined(text)`` is ``" ".join(tokens(text))``.
 
-    Only these are kept, the openings with one string object per distinct word: a token list per block of a large
-    corpus would hold several times its text. Each distinct text is looked at once (reprints repeat most blocks).
+    Each distinct text is looked at once (reprints repeat most blocks): its two lists are remembered, so a reprint
+    costs one lookup and the appends. Only these are kept: a token list per block of a large corpus would hold
+    several times its text.
     """
-    vocab: dict[str, str] = {}
-    intern = vocab.setdefault  # intern(w, w): the one string kept for the word w
-    of_text: dict[str, TokenShape] = {}
-    shapes = {}
+    blocks_of: dict[str, list[int]] = defaultdict(list)
+    by_opening: dict[str, list[int]] = defaultdict(list)
+    lists_of: dict[str, tuple[list[int] | None, list[int] | None]] = {}
     for bid, text in body.items():
-        shape = of_text.get(text)
-        if shape is None:
+        lists = lists_of.get(text)
+        if lists is None:
             line = joined(text)
             length = spaced_count(line)
-            short = line if MIN_TOKENS <= length <= MAX_TOKENS else None
-            first = line.split(" ", OPENING_TOKENS)[:OPENING_TOKENS] if length >= MIN_PARAGRAPH_TOKENS else None
-            shape = of_text[text] = (length, short, tuple(map(intern, first, first)) if first else None)
-        shapes[bid] = shape
-    return shapes
+            lists = lists_of[text] = (
+                blocks_of[line] if MIN_TOKENS <= length <= MAX_TOKENS else None,
+                by_opening[_OPENING.match(line).group()] if length >= MIN_PARAGRAPH_TOKENS else None)
+        short, opening = lists
+        if short is not None:
+            short.append(bid)
+        if opening is not None:
+            opening.append(bid)
+    return blocks_of, by_opening
 
 
-def _stock_opening(opening: tuple[str, ...], members: list[int], lines: dict[int, str]) -> Template:
-    """The longest common opening of the paragraphs (given as their tokens joined by single spaces), reported
-    as a stock phrase (support not yet counted)."""
+def _stock_opening(members: list[int], lines: dict[int, str]) -> Template:
+    """The longest common opening (``OPENING_TOKENS`` tokens or more) of the paragraphs (given as their tokens
+    joined by single spaces), reported as a stock phrase (support not yet counted)."""
     # Extended word by word while every member has that word next and at least one more after it.
     texts = [lines[m] for m in members]
     prefix = os.path.commonprefix(texts)
     common = prefix.count(" ") + all(len(t) == len(prefix) or t[len(prefix)] == " " for t in texts)  # whole words
     sizes = {m: lines[m].count(" ") + 1 for m in members}
-    keep = max(len(opening), min(common, min(sizes.values()) - 1))
+    keep = max(OPENING_TOKENS, min(common, min(sizes.values()) - 1))
     words = texts[0].split(" ", keep)[:keep]
     text = " ".join(words) + " {REST}"
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]

@@ -7,6 +7,7 @@ import json
 import random
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from dedup import templates
 from dedup.candidates import band_neighbours, band_pairs, band_params
 from dedup.config import BoilerplateConfig
 from dedup.fingerprint import Fingerprinter
+from dedup.normalize import tokens
 from dedup.records import BlockNote
 from dedup.templates import TemplateMiner
 
@@ -208,6 +210,24 @@ def test_templates_mined_in_a_process_of_their_own_are_those_mined_here(monkeypa
     found = mine(lines, workers=2)
     assert [vars(t) for t in found] == [vars(t) for t in mine(lines, workers=1)]
     assert sum(t.kind == "template" for t in found) >= 2
+
+
+def test_short_lines_and_openings_list_every_block_under_its_tokens() -> None:
+    rng = random.Random(2)
+    words = ["The", "shares", "rose", "1,000", "to", "x1", "of", "Acme's"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 20))) for _ in range(60)]
+    body = {bid: rng.choice(texts) for bid in range(0, 400, 2)}  # reprints: one text in several blocks
+    short, openings = templates._short_lines_and_openings(body, lambda text: " ".join(tokens(text)))
+    expected_short: dict[str, list[int]] = defaultdict(list)
+    expected_openings: dict[str, list[int]] = defaultdict(list)
+    for bid in sorted(body):
+        words_of = tokens(body[bid])
+        if templates.MIN_TOKENS <= len(words_of) <= templates.MAX_TOKENS:
+            expected_short[" ".join(words_of)].append(bid)
+        if len(words_of) >= templates.MIN_PARAGRAPH_TOKENS:
+            expected_openings[" ".join(words_of[:templates.OPENING_TOKENS])].append(bid)
+    assert short == expected_short and openings == expected_openings
+    assert any(len(b) > 1 for b in short.values()) and any(len(b) > 1 for b in openings.values())
 
 
 def test_same_templates_across_hash_seeds() -> None:
