@@ -308,8 +308,18 @@ def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) ->
     keys = [key for key in dict.fromkeys(skeletons) if near_eligible(key, config.boilerplate)]
     grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, GRAM_PERM), dtype=np.uint32)
     joined = [" ".join(tokens(text)) for text in texts]
-    return (skeletons, [features for _, features in looks], joined, list(map(boilerplate.heading_like, texts)),
+    features = [features for _, features in looks]
+    return (skeletons, features, joined, headings_of(texts, features, config.segment.max_title_words),
             (keys, grams), wordset_signatures_shard(joined, fp))
+
+
+def headings_of(texts: Sequence[str], features: Sequence[Features], max_title_words: int) -> list[bool]:
+    """``boilerplate.heading_like`` of each text, read off its segmentation features where they were made with
+    a title limit of at least ``HEADING_WORDS`` words: a text of at most that many words is then a heading by
+    both limits alike (its words without a bullet are no more than its words)."""
+    if max_title_words < boilerplate.HEADING_WORDS:
+        return list(map(boilerplate.heading_like, texts))
+    return [f.heading and f.words <= boilerplate.HEADING_WORDS for f in features]
 
 
 def skeleton_shard(texts: Sequence[str]) -> list[str]:

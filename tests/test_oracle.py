@@ -284,3 +284,22 @@ def test_skeleton_words_are_single_spaced_so_near_eligible_counts_spaces(text: s
     for most in (3, 5, 120):
         config = BoilerplateConfig(max_group_tokens=most)
         assert near_eligible(key, config) == (3 <= len(key.split()) <= most)
+
+
+# Lines around the heading limits: bullets and list numbers (not words, or words), trailing stops, lower-case
+# starts, capitals, 11 to 13 words.
+HEADING_PIECES = ["• ", "1. ", "12) ", "- ", "Markets", "rally", "again", "today", "U.S.", "the", "A", "B", "C",
+                  "D", "E", "F", "G", "H", "I", "J", "K", "L", ".", ":", "!", "?", " "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(HEADING_PIECES), min_size=1, max_size=40).map(" ".join),
+       st.sampled_from([3, 11, 12, 13, 30]))
+def test_headings_read_off_the_features_equal_heading_like(text: str, max_title_words: int) -> None:
+    from dedup.boilerplate import heading_like
+    from dedup.config import SegmentConfig
+    from dedup.pipeline import headings_of
+    from dedup.segment import text_features
+
+    features = [text_features(text, SegmentConfig(max_title_words=max_title_words))]
+    assert headings_of([text], features, max_title_words) == [heading_like(text)]
