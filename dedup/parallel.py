@@ -267,7 +267,12 @@ class Beside:
                 self._process = context.Process(target=_serve_call, args=(theirs,))  # not a daemon: it may fork
                 self._process.start()
             theirs.close()
-            self._conn.send_bytes(pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+            try:
+                self._conn.send_bytes(pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+            except BaseException:
+                self._conn.close()  # the process reads an end of file and stops
+                self._process.join()
+                raise
             self._call = None
 
     def result(self) -> R:
@@ -292,7 +297,10 @@ class Beside:
 
 def _serve_call(conn: Any) -> None:
     """``Beside``'s process: read (fn, args), send back (failed, result or exception, CPU seconds spent)."""
-    fn, args = pickle.loads(conn.recv_bytes())
+    try:
+        fn, args = pickle.loads(conn.recv_bytes())
+    except EOFError:  # the caller could not send its work
+        return
     start = _own_and_children_cpu()
     try:
         reply = (False, fn(*args))

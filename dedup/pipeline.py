@@ -2,10 +2,10 @@
 
 ingest -> blocks -> segment -> templates (their shapes mined by a process of their own, beside the next stages) ->
 groups -> (fingerprint -> candidates -> verify -> cluster -> support -> template support)* -> labels -> canonical ->
-write. The bracketed part repeats until the boilerplate set is stable: shared blocks are
-taken out of every article's content, the articles are clustered on what is left, and support is counted over
-the clusters. Each stage is a plain function over the records in ``records``; timings go under one key of
-summary.json so that every other field is byte-stable.
+write. The bracketed part repeats until the boilerplate set is stable: shared blocks are taken out of every
+article's content, the articles are clustered on what is left, and support is counted over the clusters. Each
+stage is a plain function over the records in ``records``; timings go under one key of summary.json so that every
+other field is byte-stable.
 
     >>> summary = run([Path("seeds")], Path("reports"), Config())
     >>> summary["counts"]["occurrences"]

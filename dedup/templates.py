@@ -109,7 +109,6 @@ def _scores(scorer: Callable[..., float], codes: list[Code], pairs: np.ndarray, 
     return scores
 
 
-
 def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float,
                     workers: int = 1) -> list[tuple[int, int]]:
     """The candidate pairs whose alignment fixes at least ``MIN_FIXED`` tokens and ``coverage`` of the longer.

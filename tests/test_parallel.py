@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,9 @@ def test_beside_reraises_what_its_function_raised() -> None:
 def test_beside_says_when_its_process_died_without_a_result() -> None:
     with pytest.raises(RuntimeError, match="exit code 3"):
         parallel.Beside(os._exit, 3, workers=2).result()
+
+
+def test_beside_refuses_work_it_cannot_send_and_leaves_no_process() -> None:
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
+        parallel.Beside(_busy_shard, lambda: None, workers=2)  # a lambda cannot be pickled
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
