@@ -112,7 +112,9 @@ def _match(result: "Result", i: int, members: dict[int, list[int]], config: Conf
 
 def _corpus_rows(result: "Result", roots: list[int], members: dict[int, list[int]], order: dict[int, Any],
                  occ_ids: list[str], cluster_ids: dict[int, str]) -> Iterator[dict[str, Any]]:
-    """One row per story, in canonical order: its cleaned canonical text, title and every copy's provenance."""
+    """One row per story, in canonical order: its cleaned canonical text, title and every copy's provenance. The
+    text is joined again here, as the row is written, rather than kept from ``_story_digest``: one join per story
+    costs less than holding every story's text until the file is written."""
     corpus = result.corpus
     for root in roots:
         copies = sorted(members[root], key=lambda i: (i != root, order[i]))

@@ -251,11 +251,6 @@ class TemplateMiner:
         self.openings = [_stock_opening(members, {m: joined(body[m]) for m in members}) for _, members in shared]
         self._found: tuple[list[Template], list[set[int]], np.ndarray, np.ndarray] | None = None
 
-    @property
-    def shapes(self) -> list[Template]:
-        """The template shapes (waits for their process)."""
-        return self._mined()[0]
-
     def _mined(self) -> tuple[list[Template], list[set[int]], np.ndarray, np.ndarray]:
         """Shapes, the labellable blocks of each, and the owner (shape, then opening) and article of every
         member block."""
