@@ -44,7 +44,7 @@ def occurrence_ids(result: "Result") -> list[str]:
         elif page.record_id is not None:
             basis = f"{page.path}\0id={page.record_id}"
         else:
-            basis = f"{page.path}\0text={_sha(chr(10).join(page.lines))}"
+            basis = f"{page.path}\0text={page.text_sha1()}"
         base = "o-" + _sha(basis)[:16]
         seen[base] += 1
         ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")

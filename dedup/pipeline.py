@@ -36,7 +36,7 @@ from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
 from .parallel import ShardStream, default_workers, per_shard, worker_cpu
-from .records import BlockNote, Corpus
+from .records import Block, BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, wordset_signatures_shard
 from .verify import Content, Verdict, verify
@@ -122,7 +122,8 @@ def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, p
         if progress is not None:
             progress(f"state run {plan.run}: {len(plan.read)} new file(s), {len(plan.replaced)} replaced, "
                      f"{len(plan.unchanged)} already in the state")
-        result = analyse_corpus(corpus, config, progress=progress, memo=memo, timings=timings, workers=workers)
+        result = analyse_corpus(corpus, config, progress=progress, memo=memo, timings=timings, workers=workers,
+                                keep_lines=True)  # the state stores the new pages' lines
         with _timed(result.timings, "write", progress):
             files, summary = outputs.build(result, config)
             files.update({name: list(files[name]) for name in ROWS_READ})  # read again after they are written
@@ -159,16 +160,17 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
 
 
 def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None = None, memo: Memo | None = None,
-                   timings: dict[str, float] | None = None, workers: int = 1) -> Result:
+                   timings: dict[str, float] | None = None, workers: int = 1, keep_lines: bool = False) -> Result:
     """All stages between reading and writing, over pages already read; ``memo`` may hold saved signatures.
 
-    ``workers`` processes share the per-block and per-article stages; the result does not depend on it.
+    ``workers`` processes share the per-block and per-article stages; the result does not depend on it. The
+    pages' lines are let go once they are cut into blocks, unless ``keep_lines``.
     """
     timings = {} if timings is None else timings
     memo = memo or Memo()
     fp = _fingerprinter(config)
     with _timed(timings, "segment", progress):
-        facts = split_with_facts(corpus, config, fp, workers)
+        facts = split_with_facts(corpus, config, fp, workers, keep_lines)
         skeletons, feats = block_looks(corpus, config.segment,
                                        known=dict(zip(facts.index, zip(facts.skeletons, facts.features))))
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
@@ -254,21 +256,31 @@ class TextFacts:
 FACT_SHARD = 8192  # distinct texts a shard of the per-text pass
 
 
-def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1) -> TextFacts:
+def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1,
+                     keep_lines: bool = False) -> TextFacts:
     """Cut every page into blocks (``corpus.blocks``) and return the ``TextFacts`` of every distinct block text
     (reprints repeat most blocks), by ``workers`` processes: the shards of new texts go to the pool as they fill,
-    so the facts of the first pages are computed while the later ones are cut."""
+    so the facts of the first pages are computed while the later ones are cut.
+
+    The text is held once: blocks of the same text share one string, and each page lets its lines go once cut
+    (``Page.without_lines``) unless ``keep_lines`` (a saved state stores them).
+    """
     index: dict[str, int] = {}
+    distinct: list[str] = []
     corpus.blocks = []
     with ShardStream(partial(text_facts_shard, config=config, fp=fp), workers, FACT_SHARD) as stream:
-        for page in corpus.pages:
-            blocks = split_blocks(page, len(corpus.blocks), config.segment)
-            corpus.blocks.extend(blocks)
+        for n, page in enumerate(corpus.pages):
             fresh = []
-            for block in blocks:
-                if block.text not in index:
-                    index[block.text] = len(index)
+            for block in split_blocks(page, len(corpus.blocks), config.segment):
+                row = index.setdefault(block.text, len(distinct))
+                if row == len(distinct):
+                    distinct.append(block.text)
                     fresh.append(block.text)
+                elif distinct[row] is not block.text:
+                    block = Block(block.index, block.page, block.start_line, block.end_line, distinct[row])
+                corpus.blocks.append(block)
+            if not keep_lines:
+                corpus.pages[n] = page.without_lines()
             stream.add(fresh)
         parts = stream.results()
     return _joined_facts(index, parts, fp)

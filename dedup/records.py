@@ -7,6 +7,7 @@ printed copy of an article). Stages never edit these; they return annotations ke
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -16,6 +17,8 @@ class Page:
 
     Readers of other formats (HTML, feeds, WARC, tables) fill ``source_lines`` (page line -> line of the
     original file) and ``meta`` (url, published, record offset ...), which the outputs carry as nullable fields.
+    Once the page is cut into blocks its lines are let go (``without_lines``: the blocks hold the text), and
+    ``sha1`` keeps the hash of the text that a record without an id is known by.
     """
 
     index: int
@@ -27,6 +30,21 @@ class Page:
     record_id: str | None = None
     source_lines: tuple[int, ...] | None = None
     meta: tuple[tuple[str, str], ...] = ()
+    sha1: str | None = None
+
+    def text_sha1(self) -> str:
+        """Hex SHA-1 of the page's lines joined by newlines (kept in ``sha1`` when the lines were let go)."""
+        if self.sha1 is not None:
+            return self.sha1
+        if not self.lines:  # a page read has a non-blank line
+            raise ValueError(f"{self.where}: the page's lines were let go without their hash")
+        return hashlib.sha1("\n".join(self.lines).encode("utf-8")).hexdigest()
+
+    def without_lines(self) -> "Page":
+        """This page without its lines, keeping ``text_sha1`` where a record has no id to be known by."""
+        sha1 = self.text_sha1() if self.record is not None and self.record_id is None else None
+        return Page(self.index, self.path, self.record, (), self.encoding, self.title, self.record_id,
+                    self.source_lines, self.meta, sha1)
 
     def source_line(self, line: int) -> int:
         """The line of the original file that page line ``line`` (1-based) came from.

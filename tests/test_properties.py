@@ -181,3 +181,36 @@ def test_boundary_blocks_equal_their_plain_definition(rows: list[tuple[int, str]
 def test_a_page_that_is_not_wrapped_is_cut_into_its_non_blank_lines(lines: list[str], first: int) -> None:
     page = Page(3, "p.txt", None, tuple(lines), "utf-8")
     assert line_blocks(page, first) == wrapped_blocks(page, first, None)
+
+
+def test_text_is_held_once_and_records_without_ids_keep_their_text_ids(tmp_path: Path) -> None:
+    """Once cut, pages let their lines go and blocks of one text share one string; a record without an id is
+    still known by the SHA-1 of its text, as when the lines are kept (a saved state keeps them)."""
+    import hashlib
+
+    from dedup.ingest import read_inputs
+    from dedup.outputs import occurrence_ids
+    from dedup.pipeline import analyse_corpus
+
+    records, _ = corpus_records(5, stories=10)
+    for record in records[::2]:
+        del record["id"]
+    path = write_jsonl(tmp_path / "feed.jsonl", records)
+    config = Config()
+    let_go = analyse_corpus(read_inputs([path], config.ingest), config)
+    kept = analyse_corpus(read_inputs([path], config.ingest), config, keep_lines=True)
+    assert all(page.lines == () for page in let_go.corpus.pages)
+    assert all(page.lines for page in kept.corpus.pages)
+    by_text: dict[str, str] = {}
+    for block in let_go.corpus.blocks:
+        assert by_text.setdefault(block.text, block.text) is block.text
+    assert len(by_text) < len(let_go.corpus.blocks)  # the copies repeat blocks
+    ids = occurrence_ids(let_go)
+    assert ids == occurrence_ids(kept)
+    for occ, oid in zip(let_go.corpus.occurrences, ids):
+        page = let_go.corpus.pages[occ.page]
+        record = json.loads(path.read_text(encoding="utf-8").splitlines()[page.record - 1])
+        if "id" not in record:  # the oracle: the record's own text, hashed
+            text = hashlib.sha1(record["text"].encode("utf-8")).hexdigest()
+            base = "o-" + hashlib.sha1(f"{page.path}\0text={text}".encode("utf-8")).hexdigest()[:16]
+            assert oid.partition("-")[2].partition("-")[0] == base[2:]  # exact copies add "-2", "-3" ...
