@@ -99,7 +99,8 @@ class _Metered:
 
     def __call__(self, shard: Sequence[Any]) -> tuple[Any, float]:
         start = time.process_time()
-        result = self.fn(shard)
+        with no_cycle_collection():
+            result = self.fn(shard)
         return result, time.process_time() - start
 
 
@@ -146,6 +147,24 @@ def _main_script_hidden() -> Iterator[None]:
         yield
     finally:
         main.__file__ = path  # type: ignore[union-attr]
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused, and restored as it was after.
+
+    The stages build millions of small objects (blocks, notes, features, token strings) that form no reference
+    cycles, and every full collection walks all of them: the cost grows with the heap, several seconds of a 100k
+    run. Reference counting still frees every object as before; a whole 10k run leaves ~1,100 objects in cycles
+    (classes and functions made at import), collected once the collector is back.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @contextmanager
@@ -308,7 +327,8 @@ def _reply(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     """Send (failed, ``fn(*args)`` or the exception it raised, CPU seconds spent) through ``conn``."""
     start = _own_and_children_cpu()
     try:
-        reply = (False, fn(*args))
+        with no_cycle_collection():
+            reply = (False, fn(*args))
     except BaseException as error:  # handed to the caller, which raises it
         reply = (True, error)
     del fn, args

@@ -35,7 +35,7 @@ from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
-from .parallel import MIN_ITEMS, ShardStream, default_workers, per_shard, worker_cpu
+from .parallel import MIN_ITEMS, ShardStream, default_workers, no_cycle_collection, per_shard, worker_cpu
 from .records import Block, BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, wordset_signatures_shard
@@ -87,6 +87,7 @@ def _peak_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
+@no_cycle_collection()  # the stages make millions of objects in no cycle
 def run(inputs: list[Path], out: Path, config: Config | None = None, *,
         progress: Progress | None = None, report: bool = True, state: Path | None = None,
         workers: int | None = None) -> dict[str, Any]:
@@ -158,6 +159,7 @@ def _report_builder(timings: dict[str, float], progress: Progress | None) -> Cal
     return build
 
 
+@no_cycle_collection()  # the stages make millions of objects in no cycle
 def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = None, workers: int = 1) -> Result:
     """All stages but writing."""
     timings: dict[str, float] = {}
@@ -166,6 +168,7 @@ def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = N
     return analyse_corpus(corpus, config, progress=progress, timings=timings, workers=workers)
 
 
+@no_cycle_collection()  # the stages make millions of objects in no cycle
 def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None = None, memo: Memo | None = None,
                    timings: dict[str, float] | None = None, workers: int = 1, keep_lines: bool = False) -> Result:
     """All stages between reading and writing, over pages already read; ``memo`` may hold saved signatures.

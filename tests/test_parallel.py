@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -211,3 +212,34 @@ def test_a_forked_child_dies_with_its_parent(tmp_path: Path) -> None:
         time.sleep(0.05)
     else:
         pytest.fail(f"the forked child {child} outlived its killed parent")
+
+
+def _collector_state(items: list[int]) -> list[bool]:
+    return [gc.isenabled() for _ in items]
+
+
+def test_the_cycle_collector_is_paused_in_stages_and_workers_and_restored(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    from dedup import pipeline
+
+    assert gc.isenabled()
+    with parallel.no_cycle_collection():
+        with parallel.no_cycle_collection():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer pause stands
+    assert gc.isenabled()
+    with pytest.raises(ValueError), parallel.no_cycle_collection():
+        raise ValueError("a stage failed")
+    assert gc.isenabled()
+    assert set(parallel.map_shards(_collector_state, list(range(8)), workers=2, min_items=1)) == {False}
+    assert parallel.Beside(_collector_state, [0], workers=2).result() == [False]
+    seen = []
+    find_copies = pipeline.find_copies
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return find_copies(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "find_copies", watched)
+    run([SEEDS], tmp_path / "out", Config(), report=False, workers=1)
+    assert seen and not any(seen) and gc.isenabled()
