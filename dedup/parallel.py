@@ -320,11 +320,6 @@ def _serve_call(conn: Any) -> None:
         fn, args = pickle.loads(conn.recv_bytes())
     except EOFError:  # the caller could not send its work
         return
-    _reply(conn, fn, args)
-
-
-def _reply(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """Send (failed, ``fn(*args)`` or the exception it raised, CPU seconds spent) through ``conn``."""
     start = _own_and_children_cpu()
     try:
         with no_cycle_collection():
@@ -337,74 +332,6 @@ def _reply(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     except BrokenPipeError:  # the caller has ended without asking
         pass
     conn.close()
-
-
-class Forked:
-    """``fn()`` computed by a child forked from this process while this one goes on; ``result()`` waits for it.
-
-    For work that reads much of this process's data and returns little (writing output files from the finished
-    result): the child reads the data where it lies, copying only the memory pages it writes to (the parent's
-    objects are frozen out of the child's garbage collector first, which would otherwise write to all of them),
-    and dies with the parent. The result comes back pickled. Without fork, ``fn()`` runs here, at ``result()``.
-
-        >>> Forked(lambda: 2 + 3).result()
-        5
-    """
-
-    def __init__(self, fn: Callable[[], R]) -> None:
-        context = _fork_context()
-        self._fn: Callable[[], R] | None = fn
-        if context is None:
-            return
-        self._conn, theirs = context.Pipe(duplex=False)
-        gc.freeze()  # the child keeps its generations as forked; this process takes its own back at once
-        try:
-            self._process = context.Process(target=_serve_forked, args=(fn, theirs, os.getpid()))
-            self._process.start()
-        finally:
-            gc.unfreeze()
-        theirs.close()
-        self._fn = None
-
-    def result(self) -> R:
-        """``fn()`` (raises what it raised)."""
-        if self._fn is not None:
-            return self._fn()
-        try:
-            failed, value, seconds = pickle.loads(self._conn.recv_bytes())
-        except EOFError:
-            self._process.join()
-            raise RuntimeError(f"a forked process ended with exit code {self._process.exitcode} "
-                               "before returning its result") from None
-        finally:
-            self._conn.close()
-        self._process.join()
-        _WORKER_CPU[0] += seconds
-        if failed:
-            raise value
-        return value
-
-
-def _serve_forked(fn: Callable[[], Any], conn: Any, parent: int) -> None:
-    """``Forked``'s child: die with the parent (Linux), then send back what ``fn()`` gave."""
-    _die_with_parent(parent)
-    _reply(conn, fn, ())
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this process when its parent (pid ``parent``) dies: a killed run must not leave a
-    writer behind."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the request was made
-        os._exit(1)
 
 
 def _own_and_children_cpu() -> float:

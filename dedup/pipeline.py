@@ -35,7 +35,7 @@ from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
-from .parallel import MIN_ITEMS, ShardStream, default_workers, no_cycle_collection, per_shard, worker_cpu
+from .parallel import ShardStream, default_workers, no_cycle_collection, per_shard, worker_cpu
 from .records import Block, BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, wordset_signatures_shard
@@ -106,14 +106,8 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
     result = analyse(inputs, config, progress=progress, workers=workers)
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
-    write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
-                  _writers(result, workers))
+    write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
     return summary
-
-
-def _writers(result: Result, workers: int) -> int:
-    """Processes that write the output files: two for a corpus large enough to be worth a fork."""
-    return min(workers, 2) if len(result.corpus.blocks) >= MIN_ITEMS else 1
 
 
 def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, progress: Progress | None,
@@ -135,8 +129,7 @@ def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, p
             files, summary = outputs.build(result, config)
             files.update({name: list(files[name]) for name in ROWS_READ})  # read again after they are written
             annotate(files, summary, plan, saved.earlier_clusters(), path)
-        write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
-                      _writers(result, workers))
+        write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None)
         with _timed(result.timings, "state", progress):
             saved.save(plan, [p.as_posix() for p in inputs], result, memo, files, _fingerprinter(config), config)
     return summary

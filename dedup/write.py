@@ -17,12 +17,9 @@ import os
 import shutil
 import signal
 import tempfile
-from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
-
-from .parallel import Forked
 
 STAGING_PREFIX = ".dedup-staging-"
 KILL_AT_ENV = "DEDUP_KILL_AT"  # fault injection for the crash-safety tests: kill the process at a named point
@@ -77,29 +74,13 @@ def _batches(chunks: Iterable[str], size: int) -> Iterator[list[str]]:
         yield batch
 
 
-def _write_jsonl(staging: Path, jsonl: dict[str, Iterable[dict[str, Any]]], workers: int) -> dict[str, str]:
-    """Write each JSONL file into ``staging``; return the SHA-256 of each, in the order given. With ``workers``
-    > 1 the files are dealt alternately to this process and a child forked from it (``parallel.Forked``: it
-    reads the rows' sources where they lie); the bytes do not depend on who wrote them."""
-    def write(names: list[str]) -> dict[str, str]:
-        return {name: _write_file(staging / name, (dumps(r) + "\n" for r in jsonl[name])) for name in names}
-
-    names = list(jsonl)
-    if workers <= 1 or len(names) < 2:
-        return write(names)
-    theirs = Forked(partial(write, names[1::2]))
-    hashes = write(names[0::2])
-    hashes.update(theirs.result())
-    return {name: hashes[name] for name in names}
-
-
 JOURNAL = ".dedup-commit"
 
 
 def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary: dict[str, Any],
-                  extra: Callable[[Path], None] | None = None, workers: int = 1) -> None:
+                  extra: Callable[[Path], None] | None = None) -> None:
     """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit; rows given as generators
-    are made as they are written, with ``workers`` > 1 by two processes (``_write_jsonl``).
+    are made as they are written.
 
     ``extra(staging)`` may add derived files (the HTML report) to the staging folder before the commit; they
     are moved in with the rest. A run killed before the journal is written leaves the previous outputs; one
@@ -110,7 +91,7 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
     recover(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        hashes = _write_jsonl(staging, jsonl, workers)
+        hashes = {name: _write_file(staging / name, (dumps(r) + "\n" for r in rows)) for name, rows in jsonl.items()}
         summary = dict(summary, files=hashes)
         _write_file(staging / "summary.json", [json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=2)
                                                + "\n"])

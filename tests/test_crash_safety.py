@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -123,29 +122,3 @@ def test_written_lines_are_json_dumps_of_each_record_and_the_hash_is_of_the_byte
     assert data == expected.encode("utf-8")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["files"]["rows.jsonl"] == hashlib.sha256(data).hexdigest()
-
-
-def test_files_written_by_two_processes_are_the_files_one_writes(tmp_path: Path) -> None:
-    """Rows given as generators, as the pipeline gives them: the forked writer reads its files' rows where they
-    lie; a row that fails to encode there fails the run and leaves the previous outputs in place."""
-    from dedup.write import write_outputs
-
-    def rows(n: int) -> Iterator[dict[str, object]]:
-        return ({"file": n, "row": i, "text": "é" * (i % 5)} for i in range(300 * n + 7))
-
-    def files() -> dict[str, object]:
-        return {f"f{n}.jsonl": rows(n) for n in range(5)}
-
-    write_outputs(tmp_path / "one", files(), {"counts": {}}, workers=1)
-    write_outputs(tmp_path / "two", files(), {"counts": {}}, workers=2)
-    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
-    assert one == {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
-    assert sorted(one) == [f"f{n}.jsonl" for n in range(5)] + ["summary.json"]
-    for n in range(5):  # the oracle: one json.dumps per row
-        lines = [json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n" for row in rows(n)]
-        assert one[f"f{n}.jsonl"] == "".join(lines).encode("utf-8")
-    broken = files()
-    broken["f3.jsonl"] = ({"bad": object()} for _ in range(3))  # dealt to the forked writer
-    with pytest.raises(TypeError, match="not JSON serializable"):
-        write_outputs(tmp_path / "one", broken, {"counts": {}}, workers=2)
-    assert {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()} == one

@@ -8,7 +8,6 @@ import os
 import pickle
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -170,48 +169,6 @@ def test_beside_refuses_work_it_cannot_send_and_leaves_no_process() -> None:
     with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
         parallel.Beside(_busy_shard, lambda: None, workers=2)  # a lambda cannot be pickled
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
-
-
-def test_forked_reads_this_process_data_and_counts_its_cpu() -> None:
-    rows = (n * n for n in range(2000))  # a generator: it cannot be pickled, a fork reads it where it lies
-    before = parallel.worker_cpu()
-
-    def work() -> tuple[int, int, int]:
-        _busy_shard([0])
-        return os.getpid(), os.getppid(), sum(rows)
-
-    pid, parent, total = parallel.Forked(work).result()
-    assert pid != os.getpid() and parent == os.getpid() and total == sum(n * n for n in range(2000))
-    assert parallel.worker_cpu() - before >= 0.025
-
-
-def test_forked_reraises_and_names_a_dead_child() -> None:
-    with pytest.raises(ValueError, match="cannot read 'a'"):
-        parallel.Forked(lambda: _failing_shard(["a"])).result()
-    with pytest.raises(RuntimeError, match="exit code 3"):
-        parallel.Forked(lambda: os._exit(3)).result()
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the child is asked to die by Linux's prctl")
-def test_a_forked_child_dies_with_its_parent(tmp_path: Path) -> None:
-    """A run killed while its child writes must not leave the child writing into the output folder."""
-    pid_file = tmp_path / "child.pid"
-    script = (f"import os, signal, time\nfrom pathlib import Path\nfrom dedup import parallel\n"
-              f"def child():\n    Path({str(pid_file)!r}).write_text(str(os.getpid()))\n    time.sleep(60)\n"
-              f"parallel.Forked(child)\n"
-              f"while not Path({str(pid_file)!r}).exists():\n    time.sleep(0.01)\n"
-              f"time.sleep(0.2)\nos.kill(os.getpid(), signal.SIGKILL)\n")
-    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(SEEDS.parent)),
-                          timeout=60)
-    assert done.returncode == -9
-    child = int(pid_file.read_text())
-    for _ in range(200):
-        status = Path(f"/proc/{child}/status")
-        if not status.exists() or "\nState:\tZ" in status.read_text():
-            break  # gone, or dead and waiting to be reaped
-        time.sleep(0.05)
-    else:
-        pytest.fail(f"the forked child {child} outlived its killed parent")
 
 
 def _collector_state(items: list[int]) -> list[bool]:
