@@ -75,7 +75,7 @@ def per_shard(fn: Callable[[Sequence[T]], R], items: Sequence[T], workers: int,
     if workers <= 1 or len(items) < (MIN_ITEMS if min_items is None else min_items):
         return [fn(items)]
     context = _fork_context() if forked else _pool_context()
-    with _frozen_gc() if forked else _main_script_hidden(), \
+    with no_cycle_collection() if forked else _main_script_hidden(), \
             ProcessPoolExecutor(workers, mp_context=context) as pool:
         done = list(pool.map(_Metered(fn), shards(items, workers * SHARDS_PER_WORKER)))
     _WORKER_CPU[0] += sum(seconds for _, seconds in done)
@@ -156,7 +156,9 @@ def no_cycle_collection() -> Iterator[None]:
     The stages build millions of small objects (blocks, notes, features, token strings) that form no reference
     cycles, and every full collection walks all of them: the cost grows with the heap, several seconds of a 100k
     run. Reference counting still frees every object as before; a whole 10k run leaves ~1,100 objects in cycles
-    (classes and functions made at import), collected once the collector is back.
+    (classes and functions made at import), collected once the collector is back. Workers forked meanwhile
+    inherit the pause: a collection in one would write to every object's header and copy nearly every page of
+    the parent it shares.
     """
     was = gc.isenabled()
     gc.disable()
@@ -165,17 +167,6 @@ def no_cycle_collection() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-@contextmanager
-def _frozen_gc() -> Iterator[None]:
-    """The parent's objects moved out of the garbage collector's reach while forked workers run: a collection in
-    a worker would otherwise write to every object's header and copy nearly every page of the parent it shares."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int,
