@@ -235,10 +235,12 @@ class ShardStream:
             return [self.fn(rest)] if rest or not self._futures else []
         for shard in shards(rest, self.workers):
             self._submit(shard)
+        futures, self._futures = self._futures, []  # the caller alone holds the results (it may let them go)
         try:
-            done = [future.result() for future in self._futures]
+            done = [future.result() for future in futures]
         finally:
             self._close()
+        del futures
         _WORKER_CPU[0] += sum(seconds for _, seconds in done)
         return [result for result, _ in done]
 
@@ -259,8 +261,8 @@ class ShardStream:
 class Beside:
     """``fn(*args)`` computed by a process of its own while this one goes on; ``result()`` waits for it.
 
-    The arguments go to the process pickled, through a pipe, and are not kept here; the result comes back the same
-    way. The process comes from ``_pool_context``, not forked from this one, so it holds only what it was given (a
+    The arguments are pickled into a pipe to the process as they are written (no copy of their bytes is made), and
+    are not kept here; the result comes back pickled. The process comes from ``_pool_context``, not forked from this one, so it holds only what it was given (a
     fork would copy the pages this process keeps writing to); it may fork workers of its own (``map_shared``).
     With ``workers`` <= 1, ``fn(*args)`` is computed here, at ``result()``.
 
@@ -277,8 +279,9 @@ class Beside:
                 self._process = context.Process(target=_serve_call, args=(theirs,))  # not a daemon: it may fork
                 self._process.start()
             theirs.close()
-            try:
-                self._conn.send_bytes(pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL))
+            try:  # pickled into the pipe as it goes: no copy of the arguments' bytes is made at either end
+                with open(self._conn.fileno(), "wb", closefd=False) as pipe:
+                    pickle.dump((fn, args), pipe, protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:
                 self._conn.close()  # the process reads an end of file and stops
                 self._process.join()
@@ -307,9 +310,10 @@ class Beside:
 
 def _serve_call(conn: Any) -> None:
     """``Beside``'s process: read (fn, args), send back (failed, result or exception, CPU seconds spent)."""
-    try:
-        fn, args = pickle.loads(conn.recv_bytes())
-    except EOFError:  # the caller could not send its work
+    try:  # only the work comes this way, so reading ahead takes nothing else
+        with open(conn.fileno(), "rb", closefd=False) as pipe:
+            fn, args = pickle.load(pipe)
+    except (EOFError, pickle.UnpicklingError):  # the caller could not send its work
         return
     start = _own_and_children_cpu()
     try:

@@ -286,28 +286,49 @@ def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers:
                 corpus.pages[n] = page.without_lines()
             stream.add(fresh)
         parts = stream.results()
-    return _joined_facts(index, parts, fp)
+    return _joined_facts(index, distinct, parts, fp)
 
 
-def _joined_facts(index: dict[str, int], parts: list[FactColumns], fp: Fingerprinter) -> TextFacts:
-    """One ``TextFacts`` from the columns of each shard of the texts listed by ``index``, in order."""
+def _joined_facts(index: dict[str, int], distinct: list[str], parts: list[FactColumns],
+                  fp: Fingerprinter) -> TextFacts:
+    """One ``TextFacts`` from the columns of each shard of the texts ``distinct`` lists (``index`` gives their
+    rows), in order; a feature title sent as None is the text itself (``_sent_features``). Each shard's columns
+    are let go once copied (``parts`` is emptied), so the shards' signature matrices are not held beside the
+    joined ones."""
+    columns: tuple[list[Any], ...] = ([], [], [], [])
+    grams = _KeyedRows(sum(len(part[4][0]) for part in parts), GRAM_PERM)
+    wordsets = _KeyedRows(sum(len(part[5][0]) for part in parts), fp.num_perm)
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        row = len(columns[0])
+        columns[0].extend(part[0])
+        columns[1].extend(f if f.title is not None else f._replace(title=text)
+                          for f, text in zip(part[1], distinct[row:row + len(part[1])]))
+        columns[2].extend(part[2])
+        columns[3].extend(part[3])
+        grams.add(*part[4])
+        wordsets.add(*part[5])
+        del part
+    return TextFacts(index, *columns, grams.signatures(), wordsets.signatures())
 
-    def column(n: int) -> list[Any]:
-        return [value for part in parts for value in part[n]]
 
-    return TextFacts(index, column(0), column(1), column(2), column(3),
-                     _by_key([part[4] for part in parts], GRAM_PERM), _by_key([part[5] for part in parts], fp.num_perm))
+class _KeyedRows:
+    """A ``KeySignatures`` filled from the (keys, signature rows) of each shard into one matrix made up front; a
+    key found in two shards has one signature, so either row serves."""
 
+    def __init__(self, rows: int, num_perm: int) -> None:
+        self.index: dict[str, int] = {}
+        self.matrix = np.empty((rows, num_perm), dtype=np.uint32)
+        self.rows = 0
 
-def _by_key(parts: list[Keyed], num_perm: int) -> KeySignatures:
-    """One ``KeySignatures`` from the (keys, signature rows) of each shard; a key found in two shards has one
-    signature, so either row serves."""
-    index: dict[str, int] = {}
-    rows = 0
-    for keys, _ in parts:
-        index.update(zip(keys, range(rows, rows + len(keys))))
-        rows += len(keys)
-    return KeySignatures(index, np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *(m for _, m in parts)]))
+    def add(self, keys: list[str], matrix: np.ndarray) -> None:
+        self.index.update(zip(keys, range(self.rows, self.rows + len(keys))))
+        self.matrix[self.rows:self.rows + len(keys)] = matrix
+        self.rows += len(keys)
+
+    def signatures(self) -> KeySignatures:
+        return KeySignatures(self.index, self.matrix)
 
 
 Keyed = tuple[list[str], np.ndarray]  # keys and their signatures, a row each
@@ -315,8 +336,8 @@ FactColumns = tuple[list[str], list[Features], list[str], list[bool], Keyed, Key
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
-    """The columns of ``TextFacts`` for a shard of texts; the signatures as keys and a matrix with a row per
-    key: character grams of each distinct ``near_eligible`` skeleton, word sets of each distinct token string
+    """The columns of ``TextFacts`` for a shard of texts (a feature title that is the text itself as None); the
+    signatures as keys and a matrix with a row per key: character grams of each distinct ``near_eligible`` skeleton, word sets of each distinct token string
     that templates compare."""
     looks = looks_shard(texts, config.segment)
     skeletons = [key for key, _ in looks]
@@ -324,8 +345,15 @@ def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) ->
     grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, GRAM_PERM), dtype=np.uint32)
     joined = [" ".join(tokens(text)) for text in texts]
     features = [features for _, features in looks]
-    return (skeletons, features, joined, headings_of(texts, features, config.segment.max_title_words),
-            (keys, grams), wordset_signatures_shard(joined, fp))
+    return (skeletons, _sent_features(texts, features), joined,
+            headings_of(texts, features, config.segment.max_title_words), (keys, grams),
+            wordset_signatures_shard(joined, fp))
+
+
+def _sent_features(texts: Sequence[str], features: list[Features]) -> list[Features]:
+    """The features with each title that is the whole text (most are: ``strip_bullet`` hands back the text
+    itself) sent as None: the caller holds the text, and a copy of every text would come back otherwise."""
+    return [f._replace(title=None) if f.title is text else f for text, f in zip(texts, features)]
 
 
 def headings_of(texts: Sequence[str], features: Sequence[Features], max_title_words: int) -> list[bool]:

@@ -244,8 +244,11 @@ class TemplateMiner:
         blocks_of, by_opening = _short_lines_and_openings(body, joined)
         keys = sorted(blocks_of)
         sigs = wordsets.take(keys) if wordsets is not None else None
-        self._shapes = Beside(template_shapes, keys, sigs, [blocks_of.pop(key) for key in keys], fp, config, workers,
+        members = [blocks_of.pop(key) for key in keys]
+        self._shapes = Beside(_packed_shapes, "\n".join(keys), sigs, np.fromiter(map(len, members), np.int64, len(keys)),
+                              np.fromiter(chain.from_iterable(members), np.int64), fp, config, workers,
                               workers=workers if len(keys) >= MIN_ITEMS else 1)
+        del members
         shared = sorted((opening, members) for opening, members in by_opening.items()
                         if len(members) >= config.template_min_support)
         self.openings = [_stock_opening(members, {m: joined(body[m]) for m in members}) for _, members in shared]
@@ -308,6 +311,15 @@ def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[
         shapes.append(shape)
         labellable.append({b for b in shape.blocks if shape.coverage[b] >= config.template_coverage and b in short})
     return shapes, labellable
+
+
+def _packed_shapes(keys: str, sigs: np.ndarray | None, counts: np.ndarray, blocks: np.ndarray, fp: Fingerprinter,
+                   config: BoilerplateConfig, workers: int = 1) -> tuple[list[Template], list[set[int]]]:
+    """``template_shapes`` of the keys joined by newlines (a token holds none), the blocks of each as one array
+    (``counts[i]`` for key i): a few objects to pickle where lists of them would be millions."""
+    flat, ends = blocks.tolist(), np.cumsum(counts).tolist()
+    members = [flat[end - count:end] for end, count in zip(ends, counts.tolist())]
+    return template_shapes(keys.split("\n") if keys else [], sigs, members, fp, config, workers)
 
 
 def _short_lines_and_openings(body: dict[int, str], joined: Callable[[str], str]

@@ -200,3 +200,45 @@ def test_the_cycle_collector_is_paused_in_stages_and_workers_and_restored(monkey
     monkeypatch.setattr(pipeline, "find_copies", watched)
     run([SEEDS], tmp_path / "out", Config(), report=False, workers=1)
     assert seen and not any(seen) and gc.isenabled()
+
+
+class _Box:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+def _boxes(items: list[int]) -> list[_Box]:
+    return [_Box(n) for n in items]
+
+
+def test_a_shard_stream_lets_go_of_the_results_it_gave(monkeypatch: pytest.MonkeyPatch) -> None:
+    import weakref
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    with parallel.ShardStream(_boxes, 2, size=3) as stream:
+        stream.add(list(range(10)))
+        parts = stream.results()
+        assert [box.value for part in parts for box in part] == list(range(10))
+        first = weakref.ref(parts[0][0])
+        del parts
+        assert first() is None  # nothing of the stream's still holds it
+
+
+class _NoDumps:
+    """The pickle module, except that nothing may be pickled into one bytes object."""
+
+    def __getattr__(self, name: str) -> object:
+        if name == "dumps":
+            raise AssertionError("the whole pickle was made in memory")
+        return getattr(pickle, name)
+
+
+def test_beside_streams_large_arguments_into_its_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "pickle", _NoDumps())
+    values = np.arange(3_000_000, dtype=np.int64)  # 24 MB: many times what a pipe buffers
+    text = "word " * 2_000_000
+    assert parallel.Beside(_sizes, values, text, workers=2).result() == (int(values.sum()), len(text))
+
+
+def _sizes(values: np.ndarray, text: str) -> tuple[int, int]:
+    return int(values.sum()), len(text)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -214,3 +215,37 @@ def test_text_is_held_once_and_records_without_ids_keep_their_text_ids(tmp_path:
             text = hashlib.sha1(record["text"].encode("utf-8")).hexdigest()
             base = "o-" + hashlib.sha1(f"{page.path}\0text={text}".encode("utf-8")).hexdigest()[:16]
             assert oid.partition("-")[2].partition("-")[0] == base[2:]  # exact copies add "-2", "-3" ...
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, workers: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-text pass, whatever the workers and however its shards are joined, gives for each distinct block
+    text what the plain functions give; a title that is the whole text is the block's own string, not a copy."""
+    from dedup import parallel, pipeline
+    from dedup.groups import gram_signatures, near_eligible
+    from dedup.ingest import read_inputs
+    from dedup.segment import text_features
+    from dedup.templates import wordset_signatures_shard
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    monkeypatch.setattr(pipeline, "FACT_SHARD", 40)  # many shards, joined in order
+    records, _ = corpus_records(7, stories=10)
+    records[0]["text"] = "- A bulleted line of the first story\n\n" + records[0]["text"]
+    path = write_jsonl(tmp_path / "feed.jsonl", records)
+    config = Config()
+    fp = pipeline._fingerprinter(config)
+    corpus = read_inputs([path], config.ingest)
+    facts = pipeline.split_with_facts(corpus, config, fp, workers)
+    held = {block.text: block.text for block in corpus.blocks}
+    assert list(facts.index) == list(held) and list(facts.index.values()) == list(range(len(held)))
+    assert facts.skeletons == [skeleton(text) for text in held]
+    assert facts.tokens == [" ".join(tokens(text)) for text in held]
+    assert facts.features == [text_features(text, config.segment) for text in held]
+    assert any(f.bullet for f in facts.features)
+    for text, f in zip(held, facts.features):
+        assert (f.title is held[text]) == (f.title == text)
+    keys = sorted({k for k in facts.skeletons if near_eligible(k, config.boilerplate)})
+    assert np.array_equal(facts.grams.take(keys), gram_signatures(keys, fp))
+    lines, sigs = wordset_signatures_shard(facts.tokens, fp)
+    assert np.array_equal(facts.wordsets.take(lines), sigs)
