@@ -67,17 +67,19 @@ def map_shards(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers
 
 
 def per_shard(fn: Callable[[Sequence[T]], R], items: Sequence[T], workers: int,
-              min_items: int | None = None, forked: bool = False) -> list[R]:
+              min_items: int | None = None, forked: bool = False, most: int | None = None) -> list[R]:
     """``[fn(shard) for shard in shards(items, ...)]``: one result per contiguous shard, in order, computed by
     ``workers`` processes when there are ``min_items`` or more items (default ``MIN_ITEMS``), else
     ``[fn(items)]``. For results that are cheaper to pass back whole (arrays, columns) than item by item.
-    ``forked``: the workers are forked from this process (``map_shared``), else they come from ``_pool_context``."""
+    ``forked``: the workers are forked from this process (``map_shared``), else they come from ``_pool_context``.
+    ``most``: items a shard holds at most (a worker then holds no more than one such shard's work at a time)."""
     if workers <= 1 or len(items) < (MIN_ITEMS if min_items is None else min_items):
         return [fn(items)]
+    count = max(workers * SHARDS_PER_WORKER, -(-len(items) // most) if most else 0)
     context = _fork_context() if forked else _pool_context()
     with no_cycle_collection() if forked else _main_script_hidden(), \
             ProcessPoolExecutor(workers, mp_context=context) as pool:
-        done = list(pool.map(_Metered(fn), shards(items, workers * SHARDS_PER_WORKER)))
+        done = list(pool.map(_Metered(fn), shards(items, count)))
     _WORKER_CPU[0] += sum(seconds for _, seconds in done)
     return [result for result, _ in done]
 

@@ -386,7 +386,7 @@ def round_contents(corpus: Corpus, notes: list[BlockNote], previous: list[Conten
                     if notes[b].role == "body" and b not in excluded) for i in redo]
     shard = partial(contents_shard, fp=fp, lead_tokens=lead_tokens, joined=joined is not None)
     fresh: list[Content] = []
-    for found, sigs, leads in per_shard(shard, bodies, workers):
+    for found, sigs, leads in per_shard(shard, bodies, workers, most=CONTENT_SHARD):
         fresh.extend(found)
         if memo is not None:
             for content, sig, lead in zip(found, sigs, leads):
@@ -415,6 +415,7 @@ def content_signatures(contents: Sequence[Content], fp: Fingerprinter, lead_toke
 
 
 CONTENT_BATCH = 512  # articles hashed together: the batch's arrays stay within ~10 MB
+CONTENT_SHARD = 2048  # articles a shard of the contents pass: a worker's text and results stay within ~40 MB
 
 
 def contents_of_parts(bodies: Sequence[Sequence[str]], shingle_size: int = 5,

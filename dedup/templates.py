@@ -26,6 +26,7 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field, replace
 from itertools import chain
 
@@ -245,10 +246,12 @@ class TemplateMiner:
         keys = sorted(blocks_of)
         sigs = wordsets.take(keys) if wordsets is not None else None
         members = [blocks_of.pop(key) for key in keys]
-        self._shapes = Beside(_packed_shapes, "\n".join(keys), sigs, np.fromiter(map(len, members), np.int64, len(keys)),
-                              np.fromiter(chain.from_iterable(members), np.int64), fp, config, workers,
+        packed = ["\n".join(keys), sigs, np.fromiter(map(len, members), np.int64, len(keys)),
+                  np.fromiter(chain.from_iterable(members), np.int64)]
+        del sigs, members
+        self._shapes = Beside(_packed_shapes, packed, fp, config, workers,
                               workers=workers if len(keys) >= MIN_ITEMS else 1)
-        del members
+        del packed
         shared = sorted((opening, members) for opening, members in by_opening.items()
                         if len(members) >= config.template_min_support)
         self.openings = [_stock_opening(members, {m: joined(body[m]) for m in members}) for _, members in shared]
@@ -298,11 +301,15 @@ def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[
     sorts after it), so the sequences are listed in token order without comparing tuples; only the members of
     a template are made token tuples.
     """
-    codes = _codes(keys)
     if sigs is None:
         sigs = _wordset_signatures([key.split(" ") for key in keys], fp)
-    candidates = _candidates(keys, sigs, fp, config.template_coverage)  # in this process: it runs beside others
-    del sigs
+    return _shapes(keys, _candidates(keys, sigs, fp, config.template_coverage), blocks, config, workers)
+
+
+def _shapes(keys: list[str], candidates: np.ndarray, blocks: list[list[int]], config: BoilerplateConfig,
+            workers: int = 1) -> tuple[list[Template], list[set[int]]]:
+    """``template_shapes`` from the LSH candidates among the keys."""
+    codes = _codes(keys)
     pairs = _template_pairs(codes, candidates, config.template_coverage, workers)
     shapes, labellable = [], []
     for comp in components(pairs):
@@ -313,13 +320,23 @@ def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[
     return shapes, labellable
 
 
-def _packed_shapes(keys: str, sigs: np.ndarray | None, counts: np.ndarray, blocks: np.ndarray, fp: Fingerprinter,
-                   config: BoilerplateConfig, workers: int = 1) -> tuple[list[Template], list[set[int]]]:
-    """``template_shapes`` of the keys joined by newlines (a token holds none), the blocks of each as one array
-    (``counts[i]`` for key i): a few objects to pickle where lists of them would be millions."""
+def _packed_shapes(packed: list[Any], fp: Fingerprinter, config: BoilerplateConfig,
+                   workers: int = 1) -> tuple[list[Template], list[set[int]]]:
+    """``template_shapes`` of ``packed``: the keys joined by newlines (a token holds none), their signatures (or
+    None), and the blocks of each as one array (``counts[i]`` for key i), a few objects to pickle where lists of
+    them would be millions. The list is emptied, so the signatures are let go once the candidates are found
+    (the miner's process goes on beside the run's other stages)."""
+    keys, sigs, counts, blocks = packed
+    packed.clear()
+    keys = keys.split("\n") if keys else []
     flat, ends = blocks.tolist(), np.cumsum(counts).tolist()
     members = [flat[end - count:end] for end, count in zip(ends, counts.tolist())]
-    return template_shapes(keys.split("\n") if keys else [], sigs, members, fp, config, workers)
+    del blocks, flat
+    if sigs is None:
+        sigs = _wordset_signatures([key.split(" ") for key in keys], fp)
+    candidates = _candidates(keys, sigs, fp, config.template_coverage)  # in this process: it runs beside others
+    del sigs
+    return _shapes(keys, candidates, members, config, workers)
 
 
 def _short_lines_and_openings(body: dict[int, str], joined: Callable[[str], str]

@@ -244,3 +244,18 @@ def test_ranks_list_items_by_key_with_ties_in_input_order() -> None:
 
     assert ranks(["b", "a", "c", "a"]).tolist() == [2, 0, 3, 1]
     assert ranks([("y", "x"), ("x",), ("x", "z")]).tolist() == [2, 0, 1]
+
+
+def test_packed_shapes_are_the_shapes_of_the_keys_and_let_their_inputs_go() -> None:
+    lines = lookalike_corpus(fillers=120)
+    blocks_of: dict[str, list[int]] = defaultdict(list)
+    for bid, line in enumerate(lines):
+        blocks_of[" ".join(tokens(line))].append(bid)
+    keys = sorted(k for k in blocks_of if templates.MIN_TOKENS <= len(k.split(" ")) <= templates.MAX_TOKENS)
+    members = [blocks_of[k] for k in keys]
+    expected = templates.template_shapes(keys, None, members, FP, BoilerplateConfig())
+    assert expected[0]  # the corpus has templates
+    packed = ["\n".join(keys), templates._wordset_signatures([k.split(" ") for k in keys], FP),
+              np.array([len(m) for m in members]), np.array([b for m in members for b in m])]
+    assert templates._packed_shapes(packed, FP, BoilerplateConfig()) == expected
+    assert packed == []
