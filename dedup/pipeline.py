@@ -35,7 +35,8 @@ from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
-from .parallel import ShardStream, default_workers, no_cycle_collection, per_shard, worker_cpu
+from .parallel import (ShardStream, default_workers, no_cycle_collection, per_shard, release_free_memory,
+                       worker_cpu)
 from .records import Block, BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, wordset_signatures_shard
@@ -68,6 +69,7 @@ def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> 
     this call (twice the wall time when two cores were busy throughout)."""
     start, cpu = time.perf_counter(), _cpu_seconds()
     yield
+    release_free_memory()  # what the stage let go, for the next stage's own peak
     timings[stage] = timings.get(stage, 0.0) + round(time.perf_counter() - start, 4)
     if progress is not None:
         progress(f"{stage}: {timings[stage]:.2f}s (this pass: {time.perf_counter() - start:.2f}s, "

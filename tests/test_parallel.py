@@ -242,3 +242,18 @@ def test_beside_streams_large_arguments_into_its_process(monkeypatch: pytest.Mon
 
 def _sizes(values: np.ndarray, text: str) -> tuple[int, int]:
     return int(values.sum()), len(text)
+
+
+def test_freed_memory_is_handed_back_between_stages() -> None:
+    def resident_mb() -> float:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    if not os.path.exists("/proc/self/statm") or not parallel.release_free_memory():
+        pytest.skip("no glibc malloc_trim here")
+    held = [bytes([n % 251]) * 40_000 + b"x" for n in range(2_500)]  # ~100 MB of heap blocks (not mmap-sized)
+    del held[::2]  # holes between the blocks still held: the heap cannot shrink from its top
+    before = resident_mb()
+    assert parallel.release_free_memory()
+    assert resident_mb() < before - 25
+    del held
