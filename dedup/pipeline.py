@@ -305,8 +305,7 @@ def _joined_facts(index: dict[str, int], distinct: list[str], parts: list[FactCo
         part = parts.pop()
         row = len(columns[0])
         columns[0].extend(part[0])
-        columns[1].extend(f if f.title is not None else f._replace(title=text)
-                          for f, text in zip(part[1], distinct[row:row + len(part[1])]))
+        columns[1].extend(_features(sent, text) for sent, text in zip(part[1], distinct[row:row + len(part[1])]))
         columns[2].extend(part[2])
         columns[3].extend(part[3])
         grams.add(*part[4])
@@ -334,7 +333,7 @@ class _KeyedRows:
 
 
 Keyed = tuple[list[str], np.ndarray]  # keys and their signatures, a row each
-FactColumns = tuple[list[str], list[Features], list[str], list[bool], Keyed, Keyed]
+FactColumns = tuple[list[str], list[tuple[Any, ...]], list[str], list[bool], Keyed, Keyed]  # features sent
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
@@ -352,10 +351,19 @@ def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) ->
             wordset_signatures_shard(joined, fp))
 
 
-def _sent_features(texts: Sequence[str], features: list[Features]) -> list[Features]:
-    """The features with each title that is the whole text (most are: ``strip_bullet`` hands back the text
-    itself) sent as None: the caller holds the text, and a copy of every text would come back otherwise."""
-    return [f._replace(title=None) if f.title is text else f for text, f in zip(texts, features)]
+def _sent_features(texts: Sequence[str], features: list[Features]) -> list[tuple[Any, ...]]:
+    """The features as plain tuples (a named tuple is pickled and rebuilt by a call in Python), each title that is
+    the whole text (most are: ``strip_bullet`` hands back the text itself) as None: the caller holds the text, and
+    a copy of every text would come back otherwise."""
+    return [(None, *f[1:]) if f.title is text else tuple(f) for text, f in zip(texts, features)]
+
+
+def _features(sent: tuple[Any, ...], text: str) -> Features:
+    """``Features`` from what ``_sent_features`` sent for ``text``."""
+    return _new_tuple(Features, sent if sent[0] is not None else (text, *sent[1:]))
+
+
+_new_tuple = tuple.__new__  # a named tuple made from a tuple of its fields without the call of its __new__
 
 
 def headings_of(texts: Sequence[str], features: Sequence[Features], max_title_words: int) -> list[bool]:

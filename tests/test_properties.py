@@ -225,7 +225,7 @@ def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, wo
     from dedup import parallel, pipeline
     from dedup.groups import gram_signatures, near_eligible
     from dedup.ingest import read_inputs
-    from dedup.segment import text_features
+    from dedup.segment import Features, text_features
     from dedup.templates import wordset_signatures_shard
 
     monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
@@ -242,6 +242,7 @@ def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, wo
     assert facts.skeletons == [skeleton(text) for text in held]
     assert facts.tokens == [" ".join(tokens(text)) for text in held]
     assert facts.features == [text_features(text, config.segment) for text in held]
+    assert {type(f) for f in facts.features} == {Features}
     assert any(f.bullet for f in facts.features)
     for text, f in zip(held, facts.features):
         assert (f.title is held[text]) == (f.title == text)
