@@ -176,8 +176,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     fp = _fingerprinter(config)
     with _timed(timings, "segment", progress):
         facts = split_with_facts(corpus, config, fp, workers, keep_lines)
-        skeletons, feats = block_looks(corpus, config.segment,
-                                       known=dict(zip(facts.index, zip(facts.skeletons, facts.features))))
+        skeletons, feats = block_looks(corpus, config.segment, known=(facts.rows, facts.skeletons, facts.features))
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
         del feats
         texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
@@ -250,6 +249,7 @@ class TextFacts:
     per fact, row ``index[text]``."""
 
     index: dict[str, int]
+    rows: list[int]  # the row of each block's text, by block index
     skeletons: list[str]  # segment and groups
     features: list[Features]  # segment (with one blank line above)
     tokens: list[str]  # " ".join(tokens(text)): word counts, templates, the first round's contents
@@ -272,6 +272,7 @@ def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers:
     """
     index: dict[str, int] = {}
     distinct: list[str] = []
+    rows: list[int] = []
     corpus.blocks = []
     with ShardStream(partial(text_facts_shard, config=config, fp=fp), workers, FACT_SHARD) as stream:
         for n, page in enumerate(corpus.pages):
@@ -284,17 +285,18 @@ def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers:
                 elif distinct[row] is not block.text:
                     block = Block(block.index, block.page, block.start_line, block.end_line, distinct[row])
                 corpus.blocks.append(block)
+                rows.append(row)
             if not keep_lines:
                 corpus.pages[n] = page.without_lines()
             stream.add(fresh)
         parts = stream.results()
-    return _joined_facts(index, distinct, parts, fp)
+    return _joined_facts(index, rows, distinct, parts, fp)
 
 
-def _joined_facts(index: dict[str, int], distinct: list[str], parts: list[FactColumns],
+def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], parts: list[FactColumns],
                   fp: Fingerprinter) -> TextFacts:
     """One ``TextFacts`` from the columns of each shard of the texts ``distinct`` lists (``index`` gives their
-    rows), in order; a feature title sent as None is the text itself (``_sent_features``). Each shard's columns
+    rows, ``rows`` the row of each block's text), in order; a feature title sent as None is the text itself (``_sent_features``). Each shard's columns
     are let go once copied (``parts`` is emptied), so the shards' signature matrices are not held beside the
     joined ones."""
     columns: tuple[list[Any], ...] = ([], [], [], [])
@@ -311,7 +313,7 @@ def _joined_facts(index: dict[str, int], distinct: list[str], parts: list[FactCo
         grams.add(*part[4])
         wordsets.add(*part[5])
         del part
-    return TextFacts(index, *columns, grams.signatures(), wordsets.signatures())
+    return TextFacts(index, rows, *columns, grams.signatures(), wordsets.signatures())
 
 
 class _KeyedRows:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import partial
-from typing import Mapping, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -69,22 +69,26 @@ def looks_shard(texts: Sequence[str], config: SegmentConfig) -> list[tuple[str, 
 
 
 def block_looks(corpus: Corpus, config: SegmentConfig, workers: int = 1,
-                known: Mapping[str, tuple[str, Features]] | None = None) -> tuple[list[str], list[Features]]:
-    """Each block's skeleton and features, from ``known`` (by text: the skeleton and the features with one blank
-    line above, as ``looks_shard`` gives them) or computed once per distinct text (reprints repeat most blocks)
-    by ``workers`` processes; a block's features then take its own gap."""
+                known: tuple[Sequence[int], Sequence[str], Sequence[Features]] | None = None
+                ) -> tuple[list[str], list[Features]]:
+    """Each block's skeleton and features, from ``known`` (the row of each block's text, and each row's skeleton
+    and features with one blank line above, as ``looks_shard`` gives them) or computed once per distinct text
+    (reprints repeat most blocks) by ``workers`` processes; a block's features then take its own gap."""
     if known is None:
-        distinct = list(dict.fromkeys(block.text for block in corpus.blocks))
-        known = dict(zip(distinct, map_shards(partial(looks_shard, config=config), distinct, workers)))
+        index: dict[str, int] = {}
+        rows = [index.setdefault(block.text, len(index)) for block in corpus.blocks]
+        looks = map_shards(partial(looks_shard, config=config), list(index), workers)
+        known = rows, [key for key, _ in looks], [features for _, features in looks]
+    rows, keys, bases = known
     skeletons, feats = [], []
-    with_gap: dict[tuple[str, int], Features] = {}
-    for block, gap in zip(corpus.blocks, _gaps(corpus)):
-        key, base = known[block.text]
-        skeletons.append(key)
+    with_gap: dict[tuple[int, int], Features] = {}
+    for row, gap in zip(rows, _gaps(corpus)):
+        skeletons.append(keys[row])
+        base = bases[row]
         if gap != base.gap:
-            if (block.text, gap) not in with_gap:
-                with_gap[block.text, gap] = base._replace(gap=gap)
-            base = with_gap[block.text, gap]
+            if (row, gap) not in with_gap:
+                with_gap[row, gap] = base._replace(gap=gap)
+            base = with_gap[row, gap]
         feats.append(base)
     return skeletons, feats
 

@@ -239,6 +239,7 @@ def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, wo
     facts = pipeline.split_with_facts(corpus, config, fp, workers)
     held = {block.text: block.text for block in corpus.blocks}
     assert list(facts.index) == list(held) and list(facts.index.values()) == list(range(len(held)))
+    assert [list(held)[row] for row in facts.rows] == [block.text for block in corpus.blocks]
     assert facts.skeletons == [skeleton(text) for text in held]
     assert facts.tokens == [" ".join(tokens(text)) for text in held]
     assert facts.features == [text_features(text, config.segment) for text in held]
@@ -250,3 +251,31 @@ def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, wo
     assert np.array_equal(facts.grams.take(keys), gram_signatures(keys, fp))
     lines, sigs = wordset_signatures_shard(facts.tokens, fp)
     assert np.array_equal(facts.wordsets.take(lines), sigs)
+
+
+def test_block_looks_are_each_blocks_skeleton_and_features_with_its_own_gap(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether read off the per-text pass by row or computed by themselves (one process or two), each block's
+    skeleton and features are those of its own text, with the blank lines above it as its gap."""
+    from dedup import parallel, pipeline
+    from dedup.ingest import read_inputs
+    from dedup.segment import block_looks, text_features
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    records, _ = corpus_records(3, stories=8)
+    records[1]["text"] = "Opening line\n\n\nA paragraph after two blank lines\n" + records[1]["text"]
+    path = write_jsonl(tmp_path / "feed.jsonl", records)
+    config = Config()
+    corpus = read_inputs([path], config.ingest)
+    facts = pipeline.split_with_facts(corpus, config, pipeline._fingerprinter(config), 2)
+    above: dict[int, int] = {}
+    expected_gaps = []
+    for block in corpus.blocks:
+        expected_gaps.append(block.start_line - above.get(block.page, 0) - 1)
+        above[block.page] = block.end_line
+    assert {1, 2} <= set(expected_gaps)
+    expected = ([skeleton(b.text) for b in corpus.blocks],
+                [text_features(b.text, config.segment, gap) for b, gap in zip(corpus.blocks, expected_gaps)])
+    assert block_looks(corpus, config.segment, known=(facts.rows, facts.skeletons, facts.features)) == expected
+    assert block_looks(corpus, config.segment) == expected
+    assert block_looks(corpus, config.segment, workers=2) == expected
