@@ -289,8 +289,9 @@ class Beside:
     """``fn(*args)`` computed by a process of its own while this one goes on; ``result()`` waits for it.
 
     The arguments are pickled into a pipe to the process as they are written (no copy of their bytes is made), and
-    are not kept here; the result comes back pickled. The process comes from ``_pool_context``, not forked from this one, so it holds only what it was given (a
-    fork would copy the pages this process keeps writing to); it may fork workers of its own (``map_shared``).
+    are not kept here; the result comes back pickled. The process comes from ``_pool_context``, not forked from
+    this one, so it holds only what it was given (a fork would copy the pages this process keeps writing to); it
+    may fork workers of its own (``map_shared``).
     With ``workers`` <= 1, ``fn(*args)`` is computed here, at ``result()``.
 
         >>> Beside(max, 3, 5, workers=1).result()

@@ -296,9 +296,9 @@ def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers:
 def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], parts: list[FactColumns],
                   fp: Fingerprinter) -> TextFacts:
     """One ``TextFacts`` from the columns of each shard of the texts ``distinct`` lists (``index`` gives their
-    rows, ``rows`` the row of each block's text), in order; a feature title sent as None is the text itself (``_sent_features``). Each shard's columns
-    are let go once copied (``parts`` is emptied), so the shards' signature matrices are not held beside the
-    joined ones."""
+    rows, ``rows`` the row of each block's text), in order; a feature title sent as None is the text itself
+    (``_sent_features``). Each shard's columns are let go once copied (``parts`` is emptied), so the shards'
+    signature matrices are not held beside the joined ones."""
     columns: tuple[list[Any], ...] = ([], [], [], [])
     grams = _KeyedRows(sum(len(part[4][0]) for part in parts), GRAM_PERM)
     wordsets = _KeyedRows(sum(len(part[5][0]) for part in parts), fp.num_perm)
@@ -339,9 +339,9 @@ FactColumns = tuple[list[str], list[tuple[Any, ...]], list[str], list[bool], Key
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
-    """The columns of ``TextFacts`` for a shard of texts (a feature title that is the text itself as None); the
-    signatures as keys and a matrix with a row per key: character grams of each distinct ``near_eligible`` skeleton, word sets of each distinct token string
-    that templates compare."""
+    """The columns of ``TextFacts`` for a shard of texts (features as ``_sent_features`` sends them); the
+    signatures as keys and a matrix with a row per key: character grams of each distinct ``near_eligible``
+    skeleton, word sets of each distinct token string that templates compare."""
     looks = looks_shard(texts, config.segment)
     skeletons = [key for key, _ in looks]
     keys = [key for key in dict.fromkeys(skeletons) if near_eligible(key, config.boilerplate)]
