@@ -180,7 +180,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
         del feats
         texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-        words = {bid: spaced_count(facts.tokens[facts.index[text]]) for bid, text in texts.items()}
+        words = {bid: spaced_count(facts.tokens[facts.rows[bid]]) for bid in texts}
         headings = boilerplate.story_headings(notes, texts, lambda text: facts.headings[facts.index[text]])
         token_text = dict(zip(facts.index, facts.tokens))  # the index lists the texts in row order
         grams, wordsets = facts.grams, facts.wordsets

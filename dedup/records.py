@@ -8,7 +8,7 @@ printed copy of an article). Stages never edit these; they return annotations ke
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +43,7 @@ class Page:
     def without_lines(self) -> "Page":
         """This page without its lines, keeping ``text_sha1`` where a record has no id to be known by."""
         sha1 = self.text_sha1() if self.record is not None and self.record_id is None else None
-        return Page(self.index, self.path, self.record, (), self.encoding, self.title, self.record_id,
-                    self.source_lines, self.meta, sha1)
+        return replace(self, lines=(), sha1=sha1)
 
     def source_line(self, line: int) -> int:
         """The line of the original file that page line ``line`` (1-based) came from.
