@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from .pipeline import Result
 
 SCHEMA_VERSION = 1
+# Written by a second process while this one writes the others: about half of the work of making and encoding
+# the rows (30k articles: 1.5 s of 3.6 s).
+WRITTEN_APART = frozenset({"blocks.jsonl", "occurrences.jsonl"})
 
 
 def _sha(text: str) -> str:

@@ -17,6 +17,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -184,6 +185,22 @@ def _malloc_trim() -> Callable[[int], int] | None:
 _TRIM = _malloc_trim()
 
 
+def _prctl() -> Callable[..., int] | None:
+    """Linux's ``prctl``, or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+_PR_SET_PDEATHSIG = 1
+
+
 def release_free_memory() -> bool:
     """Hand the free pages of the C heap back to the system; whether it could be asked (glibc only).
 
@@ -291,16 +308,26 @@ class Beside:
     The arguments are pickled into a pipe to the process as they are written (no copy of their bytes is made), and
     are not kept here; the result comes back pickled. The process comes from ``_pool_context``, not forked from
     this one, so it holds only what it was given (a fork would copy the pages this process keeps writing to); it
-    may fork workers of its own (``map_shared``).
+    may fork workers of its own (``map_shared``). With ``forked`` (where the platform has fork) the process is
+    forked from this one instead: it reads ``fn`` and its arguments, and all they reach, from this process's
+    memory as it was at the fork, nothing pickled on the way in (for work over this process's data near the end
+    of a run, when little else is written); it is killed if this process dies first (Linux).
     With ``workers`` <= 1, ``fn(*args)`` is computed here, at ``result()``.
 
         >>> Beside(max, 3, 5, workers=1).result()
         5
     """
 
-    def __init__(self, fn: Callable[..., R], *args: Any, workers: int) -> None:
+    def __init__(self, fn: Callable[..., R], *args: Any, workers: int, forked: bool = False) -> None:
         self._call: tuple[Callable[..., R], tuple[Any, ...]] | None = (fn, args)
-        if workers > 1:
+        fork = _fork_context() if forked else None
+        if workers > 1 and fork is not None:
+            self._conn, theirs = fork.Pipe()
+            self._process = fork.Process(target=_serve_forked, args=(theirs, fn, args))
+            self._process.start()
+            theirs.close()
+            self._call = None
+        elif workers > 1:
             context = _pool_context()
             self._conn, theirs = context.Pipe()
             with _main_script_hidden():
@@ -315,6 +342,14 @@ class Beside:
                 self._process.join()
                 raise
             self._call = None
+
+    def cancel(self) -> None:
+        """Stop the process, if there is one (its result is not wanted)."""
+        if self._call is None:
+            self._process.kill()
+            self._process.join()
+            self._conn.close()
+        self._call = (_nothing, ())
 
     def result(self) -> R:
         """``fn(*args)`` (raises what it raised)."""
@@ -336,6 +371,10 @@ class Beside:
         return value
 
 
+def _nothing() -> None:
+    """What a cancelled ``Beside`` returns."""
+
+
 def _serve_call(conn: Any) -> None:
     """``Beside``'s process: read (fn, args), send back (failed, result or exception, CPU seconds spent)."""
     try:  # only the work comes this way, so reading ahead takes nothing else
@@ -343,6 +382,18 @@ def _serve_call(conn: Any) -> None:
             fn, args = pickle.load(pipe)
     except (EOFError, pickle.UnpicklingError):  # the caller could not send its work
         return
+    _reply(conn, fn, args)
+
+
+def _serve_forked(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """``Beside``'s forked process: ``fn(*args)`` as inherited, sent back as ``_serve_call`` sends it."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)  # no orphan goes on writing after its caller was killed
+    _reply(conn, fn, args)
+
+
+def _reply(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Send (failed, result or exception, CPU seconds spent) of ``fn(*args)`` down ``conn``."""
     start = _own_and_children_cpu()
     try:
         with no_cycle_collection():

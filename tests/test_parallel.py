@@ -8,6 +8,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +170,48 @@ def test_beside_refuses_work_it_cannot_send_and_leaves_no_process() -> None:
     with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
         parallel.Beside(_busy_shard, lambda: None, workers=2)  # a lambda cannot be pickled
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_forked_beside_reads_this_process_memory_without_pickling() -> None:
+    held = {"rows": [1, 2, 3]}
+    unpicklable = lambda: held["rows"]  # noqa: E731 - a lambda cannot be pickled: it must be inherited
+    job = parallel.Beside(lambda f: (os.getpid(), sum(f())), unpicklable, workers=2, forked=True)
+    pid, total = job.result()
+    assert total == 6 and pid != os.getpid()
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_forked_beside_reraises_and_cancels() -> None:
+    with pytest.raises(ValueError, match="cannot read 'a'"):
+        parallel.Beside(_failing_shard, ["a"], workers=2, forked=True).result()
+    job = parallel.Beside(time.sleep, 60, workers=2, forked=True)
+    started = time.monotonic()
+    job.cancel()
+    assert time.monotonic() - started < 30 and not [p for p in multiprocessing.active_children() if p.is_alive()]
+    assert job.result() is None  # a cancelled job has nothing to wait for
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_forked_process_dies_with_its_caller(tmp_path: Path) -> None:
+    # The caller forks a Beside that would sleep for a minute, prints its pid, and is killed; the forked process
+    # must not outlive it (an orphan would go on writing into a staging folder).
+    script = ("import os, sys, time\nfrom dedup import parallel\n"
+              "job = parallel.Beside(time.sleep, 60, workers=2, forked=True)\n"
+              "print(job._process.pid, flush=True)\nos.kill(os.getpid(), 9)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _collector_state(items: list[int]) -> list[bool]:
