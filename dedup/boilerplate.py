@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+import numpy as np
+
 from . import chrome
 from .config import BoilerplateConfig
+from .fingerprint import sorted_unique
 from .groups import Group
 from .templates import Template
 from .records import BlockNote
@@ -118,23 +121,81 @@ def section_headings(notes: list[BlockNote], texts: dict[int, str], shared: set[
 
 def shared_blocks(groups: list[Group], notes: list[BlockNote], cluster_of: dict[int, int],
                   words: dict[int, int], config: BoilerplateConfig,
-                  body: dict[int, int] | None = None) -> tuple[set[int], dict[str, int]]:
+                  body: dict[int, int] | None = None, members: GroupMembers | None = None
+                  ) -> tuple[set[int], dict[str, int]]:
     """Blocks of groups shared by enough different stories, and the support of every group (``body``: the
-    articles' ``body_words``, computed here when not given).
+    articles' ``body_words``, computed here when not given; ``members``: ``GroupMembers(groups, notes, words)``,
+    which a caller making several rounds over the same groups makes once).
 
     Two passes: the second counts only articles that keep some text outside the first pass's shared blocks.
     A long paragraph needs more stories (``long_block_support``) than a short line: two stories sharing a
-    whole paragraph are more often one story whose copies were not linked than a piece of boilerplate.
+    whole paragraph are more often one story whose copies were not linked than a piece of boilerplate. Support is
+    ``group_support``'s, counted over all groups at once.
     """
-    def needed(group: Group) -> int:
-        longest = max(words.get(b, 0) for b in group.blocks)
-        return config.long_block_support if longest >= config.long_block_words else config.min_support
-
+    members = members if members is not None else GroupMembers(groups, notes, words)
     body = body if body is not None else body_words(notes, words)
-    first = group_support(groups, notes, cluster_of, words, body=body)
-    candidates = {b for g in groups if first[g.group_id] >= needed(g) for b in g.blocks}
-    support = group_support(groups, notes, cluster_of, words, candidates, body)
-    return {b for g in groups if support[g.group_id] >= needed(g) for b in g.blocks}, support
+    cluster = np.fromiter((cluster_of[o] for o in range(len(cluster_of))), np.int64, len(cluster_of))
+    needed = np.where(members.longest >= config.long_block_words, config.long_block_support, config.min_support)
+    first = members.support(cluster, body)
+    candidates = members.blocks_of(first >= needed)
+    support = members.support(cluster, _without(body, notes, words, candidates), candidates)
+    shared = members.blocks_of(support >= needed)
+    return set(shared.tolist()), dict(zip([g.group_id for g in groups], support.tolist()))
+
+
+def _without(body: dict[int, int], notes: list[BlockNote], words: dict[int, int], excluded: np.ndarray
+             ) -> dict[int, int]:
+    """``body`` with the words of the ``excluded`` body blocks taken off their articles (as ``group_support``)."""
+    body = dict(body)
+    for bid in excluded.tolist():
+        if notes[bid].occurrence is not None and notes[bid].role == "body":
+            body[notes[bid].occurrence] -= words.get(bid, 0)  # type: ignore[index]
+    return body
+
+
+class GroupMembers:
+    """Every group's blocks as flat arrays, for ``group_support`` over all groups at once: the group of each
+    member, its block, its article (-1 outside any) and its words; and each group's longest block and whether
+    any of its blocks is inside an article."""
+
+    def __init__(self, groups: list[Group], notes: list[BlockNote], words: dict[int, int]) -> None:
+        sizes = np.fromiter(map(len, (g.blocks for g in groups)), np.int64, len(groups))
+        self.owner = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+        blocks = [b for g in groups for b in g.blocks]
+        self.block = np.array(blocks, dtype=np.int64)
+        self.occurrence = np.fromiter((-1 if notes[b].occurrence is None else notes[b].occurrence for b in blocks),
+                                      np.int64, len(blocks))
+        self.words = np.fromiter((words.get(b, 0) for b in blocks), np.int64, len(blocks))
+        self.groups = len(groups)
+        self.longest = np.zeros(len(groups), dtype=np.int64)
+        np.maximum.at(self.longest, self.owner, self.words)
+        self.inside = np.bincount(self.owner[self.occurrence >= 0], minlength=len(groups)) > 0
+
+    def support(self, cluster: np.ndarray, body: dict[int, int], excluded: np.ndarray | None = None) -> np.ndarray:
+        """``group_support`` of every group, in order (``cluster``: the story of each article; ``body``: words of
+        each article's body, less the ``excluded`` blocks' words)."""
+        body_of = np.zeros(len(cluster), dtype=np.int64)
+        if body:
+            body_of[np.fromiter(body.keys(), np.int64, len(body))] = np.fromiter(body.values(), np.int64, len(body))
+        inside = self.occurrence >= 0
+        own = self.words if excluded is None or not excluded.size else np.where(
+            np.isin(self.block, excluded), 0, self.words)
+        counted = inside & (body_of[np.where(inside, self.occurrence, 0)] - own >= MIN_OTHER_WORDS)
+        stories = _distinct_per_owner(self.owner[counted], cluster[self.occurrence[counted]], self.groups)
+        pages = _distinct_per_owner(self.owner[~inside], self.block[~inside], self.groups)
+        return np.where(self.inside, stories, pages)
+
+    def blocks_of(self, chosen: np.ndarray) -> np.ndarray:
+        """The blocks of the groups marked in ``chosen`` (a flag per group), sorted and distinct."""
+        return sorted_unique(self.block[chosen[self.owner]])
+
+
+def _distinct_per_owner(owner: np.ndarray, values: np.ndarray, owners: int) -> np.ndarray:
+    """How many distinct values each owner (0 to ``owners`` - 1) has among the (owner, value) pairs."""
+    if not owner.size:
+        return np.zeros(owners, dtype=np.int64)
+    pairs = sorted_unique(owner * (int(values.max()) + 1) + values)
+    return np.bincount(pairs // (int(values.max()) + 1), minlength=owners)
 
 
 def apply_templates(notes: list[BlockNote], templates: list[Template]) -> None:

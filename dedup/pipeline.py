@@ -109,7 +109,7 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
     write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
-                  outputs.WRITTEN_APART if workers > 1 else ())
+                  workers)
     return summary
 
 
@@ -133,7 +133,7 @@ def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, p
             files.update({name: list(files[name]) for name in ROWS_READ})  # read again after they are written
             annotate(files, summary, plan, saved.earlier_clusters(), path)
         write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
-                      outputs.WRITTEN_APART if workers > 1 else ())
+                      workers)
         with _timed(result.timings, "state", progress):
             saved.save(plan, [p.as_posix() for p in inputs], result, memo, files, _fingerprinter(config), config)
     return summary
@@ -198,6 +198,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
                                   memo, token_text)
     del token_text
     body = boilerplate.body_words(notes, words)
+    members: boilerplate.GroupMembers | None = None  # the groups' blocks as arrays, made in the first round
     shared: set[int] = set()
     templated: set[int] = set()
     templates: list[Template] = []
@@ -214,7 +215,9 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
             root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
-            now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate, body)
+            members = members or boilerplate.GroupMembers(groups, notes, words)
+            now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate, body,
+                                                     members)
         with _timed(timings, "templates", progress):
             templates = miner.for_clusters(cluster_of)
             kept = _keep_story_body(notes, words, {b for t in templates for b in t.labelled}, now)

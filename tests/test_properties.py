@@ -279,3 +279,44 @@ def test_block_looks_are_each_blocks_skeleton_and_features_with_its_own_gap(tmp_
     assert block_looks(corpus, config.segment, known=(facts.rows, facts.skeletons, facts.features)) == expected
     assert block_looks(corpus, config.segment) == expected
     assert block_looks(corpus, config.segment, workers=2) == expected
+
+
+def _plain_shared_blocks(groups, notes, cluster_of, words, config):  # type: ignore[no-untyped-def]
+    """The two support passes written out over ``group_support``, block by block: the oracle for the arrays."""
+    from dedup.boilerplate import group_support
+
+    def needed(group):  # type: ignore[no-untyped-def]
+        longest = max(words.get(b, 0) for b in group.blocks)
+        return config.long_block_support if longest >= config.long_block_words else config.min_support
+
+    first = group_support(groups, notes, cluster_of, words)
+    candidates = {b for g in groups if first[g.group_id] >= needed(g) for b in g.blocks}
+    support = group_support(groups, notes, cluster_of, words, candidates)
+    return {b for g in groups if support[g.group_id] >= needed(g) for b in g.blocks}, support
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(1, 12), st.integers(1, 25))
+def test_shared_blocks_count_support_as_group_support_does(seed: int, blocks: int, articles: int,
+                                                            groups: int) -> None:
+    from dedup.boilerplate import GroupMembers, shared_blocks
+    from dedup.config import BoilerplateConfig
+    from dedup.groups import Group
+    from dedup.records import BlockNote
+
+    rng = random.Random(seed)
+    notes = [BlockNote(occurrence=rng.choice([None, *range(articles)]), role=rng.choice(["body", "body", "title"]))
+             for _ in range(blocks)]
+    words = {b: rng.choice([0, 1, 3, 8, 12, 40, 90]) for b in range(blocks) if rng.random() < 0.9}
+    cluster_of = {o: rng.randrange(max(1, articles // 2)) for o in range(articles)}
+    made = [Group(f"g-{n:03d}", tuple(sorted(rng.sample(range(blocks), rng.randint(1, min(6, blocks))))), "x", 1)
+            for n in range(groups)]
+    config = BoilerplateConfig(min_support=rng.randint(2, 3), long_block_words=rng.choice([10, 40]),
+                               long_block_support=rng.randint(2, 4))
+    expected = _plain_shared_blocks(made, notes, cluster_of, words, config)
+    assert shared_blocks(made, notes, cluster_of, words, config) == expected
+    members = GroupMembers(made, notes, words)  # made once, used for two rounds
+    assert shared_blocks(made, notes, cluster_of, words, config, members=members) == expected
+    other = {o: rng.randrange(articles) for o in range(articles)}
+    assert (shared_blocks(made, notes, other, words, config, members=members)
+            == _plain_shared_blocks(made, notes, other, words, config))
