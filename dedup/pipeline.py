@@ -182,7 +182,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
         del feats
         texts = {b.index: b.text for b in corpus.blocks if notes[b.index].role not in ("title", "duplicate-title")}
-        words = {bid: spaced_count(facts.tokens[facts.rows[bid]]) for bid in texts}
+        words = {bid: facts.words[facts.rows[bid]] for bid in texts}
         headings = boilerplate.story_headings(notes, texts, lambda text: facts.headings[facts.index[text]])
         token_text = dict(zip(facts.index, facts.tokens))  # the index lists the texts in row order
         grams, wordsets = facts.grams, facts.wordsets
@@ -257,7 +257,8 @@ class TextFacts:
     rows: list[int]  # the row of each block's text, by block index
     skeletons: list[str]  # segment and groups
     features: list[Features]  # segment (with one blank line above)
-    tokens: list[str]  # " ".join(tokens(text)): word counts, templates, the first round's contents
+    tokens: list[str]  # " ".join(tokens(text)): templates, the first round's contents
+    words: list[int]  # len(tokens(text)): word counts
     headings: list[bool]  # boilerplate.heading_like(text): story headings
     grams: KeySignatures  # character-gram signature of each ``near_eligible`` skeleton: groups
     wordsets: KeySignatures  # word-set signature of each token string of template length: templates
@@ -304,9 +305,9 @@ def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], p
     rows, ``rows`` the row of each block's text), in order; a feature title sent as None is the text itself
     (``_sent_features``). Each shard's columns are let go once copied (``parts`` is emptied), so the shards'
     signature matrices are not held beside the joined ones."""
-    columns: tuple[list[Any], ...] = ([], [], [], [])
-    grams = _KeyedRows(sum(len(part[4][0]) for part in parts), GRAM_PERM)
-    wordsets = _KeyedRows(sum(len(part[5][0]) for part in parts), fp.num_perm)
+    columns: tuple[list[Any], ...] = ([], [], [], [], [])
+    grams = _KeyedRows(sum(len(part[5][0]) for part in parts), GRAM_PERM)
+    wordsets = _KeyedRows(sum(len(part[6][0]) for part in parts), fp.num_perm)
     parts.reverse()
     while parts:
         part = parts.pop()
@@ -315,8 +316,9 @@ def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], p
         columns[1].extend(_features(sent, text) for sent, text in zip(part[1], distinct[row:row + len(part[1])]))
         columns[2].extend(part[2])
         columns[3].extend(part[3])
-        grams.add(*part[4])
-        wordsets.add(*part[5])
+        columns[4].extend(part[4])
+        grams.add(*part[5])
+        wordsets.add(*part[6])
         del part
     return TextFacts(index, rows, *columns, grams.signatures(), wordsets.signatures())
 
@@ -340,7 +342,8 @@ class _KeyedRows:
 
 
 Keyed = tuple[list[str], np.ndarray]  # keys and their signatures, a row each
-FactColumns = tuple[list[str], list[tuple[Any, ...]], list[str], list[bool], Keyed, Keyed]  # features sent
+# skeletons, features as sent, token strings, word counts, headings, gram and word-set signatures
+FactColumns = tuple[list[str], list[tuple[Any, ...]], list[str], list[int], list[bool], Keyed, Keyed]
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
@@ -353,7 +356,7 @@ def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) ->
     grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, GRAM_PERM), dtype=np.uint32)
     joined = [" ".join(tokens(text)) for text in texts]
     features = [features for _, features in looks]
-    return (skeletons, _sent_features(texts, features), joined,
+    return (skeletons, _sent_features(texts, features), joined, [spaced_count(line) for line in joined],
             headings_of(texts, features, config.segment.max_title_words), (keys, grams),
             wordset_signatures_shard(joined, fp))
 

@@ -242,6 +242,7 @@ def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, wo
     assert [list(held)[row] for row in facts.rows] == [block.text for block in corpus.blocks]
     assert facts.skeletons == [skeleton(text) for text in held]
     assert facts.tokens == [" ".join(tokens(text)) for text in held]
+    assert facts.words == [len(tokens(text)) for text in held]
     assert facts.features == [text_features(text, config.segment) for text in held]
     assert {type(f) for f in facts.features} == {Features}
     assert any(f.bullet for f in facts.features)
