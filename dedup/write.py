@@ -57,15 +57,22 @@ def dumps(record: Any) -> str:
 
 def _write_file(path: Path, chunks: Iterable[str]) -> str:
     """Write text chunks as UTF-8, fsync, return the SHA-256 of the bytes written; ``WRITE_BATCH`` chunks are
-    joined and encoded at a time."""
+    joined and encoded at a time. A file that cannot be written (a full disk, a size limit) raises
+    ``OutputError`` naming it."""
     digest = hashlib.sha256()
-    with open(path, "wb") as fh:
-        for batch in _batches(chunks, WRITE_BATCH):
-            data = "".join(batch).encode("utf-8")
-            fh.write(data)
-            digest.update(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(path, "wb") as fh:
+            for batch in _batches(chunks, WRITE_BATCH):
+                data = "".join(batch).encode("utf-8")
+                fh.write(data)
+                digest.update(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OutputError:
+        raise
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write ({err.strerror or err}); nothing was committed, so the folder keeps "
+                          "its previous outputs: free some space or give another output folder") from err
     return digest.hexdigest()
 
 

@@ -134,6 +134,26 @@ def test_files_written_by_two_processes_are_the_same_bytes_and_a_failure_keeps_t
         assert consistent(tmp_path / "two")
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="file size limits are POSIX")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_full_disk_is_a_clear_error_and_keeps_the_previous_outputs(tmp_path: Path, workers: str) -> None:
+    # A file size limit stands in for a full disk: writing past it fails with EFBIG once SIGXFSZ is ignored.
+    inp = tmp_path / "in"
+    write(inp / "a.txt", "A Story\n\n" + "A paragraph of the story that is long enough to count. " * 400 + "\n")
+    out = tmp_path / "out"
+    assert _dedup(inp, out).returncode == 0
+    before = _hashes(out)
+    script = ("import resource, signal, sys\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))\n"
+              "from dedup.cli import main\nsys.argv = ['dedup', 'run', sys.argv[1], '--out', sys.argv[2], "
+              "'--quiet', '--workers', sys.argv[3]]\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", script, str(inp), str(out), workers], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "cannot write" in done.stderr and "previous outputs" in done.stderr
+    assert _hashes(out) == before and consistent(out)
+
+
 def test_written_lines_are_json_dumps_of_each_record_and_the_hash_is_of_the_bytes(tmp_path: Path) -> None:
     # The oracle is the standard library's json.dumps with the documented options, one call per record.
     from dedup.write import WRITE_BATCH, write_outputs
