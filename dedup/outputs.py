@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from .pipeline import Result
 
 SCHEMA_VERSION = 1
+# Written by a process forked from the run while it writes the others (``write_outputs``' ``apart``): about 40 % of
+# the time (100k fresh: writing 13.7-14.0 s with one process, 8.6-8.8 s with two). Chosen for memory as well: every
+# page either process writes to while both live is copied, and these rows touch little beyond blocks and notes
+# (100k remix, all processes: 3,322 MB; 3,731 MB when the two took whichever file came next, templates included).
+WRITTEN_APART = frozenset({"blocks.jsonl", "occurrences.jsonl"})
 
 
 def _sha(text: str) -> str:
@@ -87,13 +92,11 @@ def build(result: "Result", config: Config) -> tuple[dict[str, Iterable[dict[str
     matches = [_match(result, i, members, config) for i in range(len(occ_ids))]
     labels = [_group_label(result, group.blocks) for group in result.groups]
     summary = _summary(result, config, len(roots), matches, labels)
-    # the longest to write first (two processes take them in this order): blocks, then the stories' text; the
-    # templates' slots outgrow the groups on templated text (100k remix: 290 MB against 93 MB)
-    files = {"blocks.jsonl": _block_rows(result, occ_ids),
-             "corpus.jsonl": _corpus_rows(result, roots, members, order, occ_ids, cluster_ids),
-             "templates.jsonl": _template_rows(result),
+    files = {"corpus.jsonl": _corpus_rows(result, roots, members, order, occ_ids, cluster_ids),
+             "occurrences.jsonl": _occurrence_rows(result, occ_ids, cluster_ids, matches),
+             "blocks.jsonl": _block_rows(result, occ_ids),
              "groups.jsonl": _group_rows(result, labels),
-             "occurrences.jsonl": _occurrence_rows(result, occ_ids, cluster_ids, matches)}
+             "templates.jsonl": _template_rows(result)}
     return files, summary
 
 

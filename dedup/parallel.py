@@ -302,38 +302,6 @@ class ShardStream:
             self._hidden.__exit__(None, None, None)
 
 
-def forked_each(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
-    """``[fn(item) for item in items]``, by this process and, with ``workers`` > 1 where the platform has fork, one
-    process forked from it, each taking the next item in order as it comes free (give the longest first).
-
-    The forked process reads ``fn`` and the items, and all they reach, from this process's memory as it was at
-    the fork (``Beside(..., forked=True)``); its results come back pickled. For a few long pieces of work over
-    this process's data at the end of a run (writing the output files).
-    """
-    fork = _fork_context()
-    if workers <= 1 or fork is None or len(items) < 2:
-        return [fn(item) for item in items]
-    turn = fork.Value("i", 0)
-
-    def take() -> list[tuple[int, R]]:
-        done = []
-        while True:
-            with turn.get_lock():
-                n, turn.value = turn.value, turn.value + 1
-            if n >= len(items):
-                return done
-            done.append((n, fn(items[n])))
-
-    beside = Beside(take, workers=workers, forked=True)
-    try:
-        mine = take()
-    except BaseException:
-        beside.cancel()
-        raise
-    found = dict(mine + beside.result())
-    return [found[n] for n in range(len(items))]
-
-
 class Beside:
     """``fn(*args)`` computed by a process of its own while this one goes on; ``result()`` waits for it.
 

@@ -109,7 +109,7 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
     write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
-                  workers)
+                  outputs.WRITTEN_APART if workers > 1 else ())
     return summary
 
 
@@ -133,7 +133,7 @@ def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, p
             files.update({name: list(files[name]) for name in ROWS_READ})  # read again after they are written
             annotate(files, summary, plan, saved.earlier_clusters(), path)
         write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
-                      workers)
+                      outputs.WRITTEN_APART if workers > 1 else ())
         with _timed(result.timings, "state", progress):
             saved.save(plan, [p.as_posix() for p in inputs], result, memo, files, _fingerprinter(config), config)
     return summary

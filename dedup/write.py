@@ -19,9 +19,9 @@ import signal
 import tempfile
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Collection, Iterable, Iterator
 
-from .parallel import forked_each
+from .parallel import Beside
 
 STAGING_PREFIX = ".dedup-staging-"
 KILL_AT_ENV = "DEDUP_KILL_AT"  # fault injection for the crash-safety tests: kill the process at a named point
@@ -87,11 +87,10 @@ JOURNAL = ".dedup-commit"
 
 
 def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary: dict[str, Any],
-                  extra: Callable[[Path], None] | None = None, workers: int = 1) -> None:
+                  extra: Callable[[Path], None] | None = None, apart: Collection[str] = ()) -> None:
     """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit; rows given as generators
-    are made as they are written. With ``workers`` > 1 a process forked from this one writes files too, each
-    process taking the next file in ``jsonl``'s order as it comes free (``parallel.forked_each``; list the
-    longest first); the bytes are the same either way.
+    are made as they are written. The files named in ``apart`` are written (their rows made too) by a process
+    forked from this one meanwhile, where the platform has fork; the bytes are the same either way.
 
     ``extra(staging)`` may add derived files (the HTML report) to the staging folder before the commit; they
     are moved in with the rest. A run killed before the journal is written leaves the previous outputs; one
@@ -102,7 +101,7 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
     recover(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        hashes = _write_jsonl(staging, jsonl, workers)
+        hashes = _write_jsonl(staging, jsonl, apart)
         summary = dict(summary, files=hashes)
         _write_file(staging / "summary.json", [json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=2)
                                                + "\n"])
@@ -114,12 +113,22 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_jsonl(staging: Path, jsonl: dict[str, Iterable[dict[str, Any]]], workers: int) -> dict[str, str]:
-    """Write each file of ``jsonl`` into ``staging``, shared out by ``forked_each``; the SHA-256 of each."""
-    def write(name: str) -> str:
-        return _write_file(staging / name, (dumps(r) + "\n" for r in jsonl[name]))
+def _write_jsonl(staging: Path, jsonl: dict[str, Iterable[dict[str, Any]]], apart: Collection[str]
+                 ) -> dict[str, str]:
+    """Write each file of ``jsonl`` into ``staging``, those named in ``apart`` by a forked process while this one
+    writes the rest; the SHA-256 of each, in ``jsonl``'s order."""
+    def write(names: list[str]) -> dict[str, str]:
+        return {name: _write_file(staging / name, (dumps(r) + "\n" for r in jsonl[name])) for name in names}
 
-    return dict(zip(jsonl, forked_each(write, list(jsonl), workers)))
+    there = [name for name in jsonl if name in apart]
+    beside = Beside(write, there, workers=2 if there else 1, forked=True)
+    try:
+        hashes = write([name for name in jsonl if name not in apart])
+    except BaseException:
+        beside.cancel()
+        raise
+    hashes.update(beside.result())
+    return {name: hashes[name] for name in jsonl}
 
 
 def _commit(out: Path, staging: Path, names: list[str]) -> None:

@@ -172,33 +172,6 @@ def test_beside_refuses_work_it_cannot_send_and_leaves_no_process() -> None:
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
 
 
-def _slow_pid(item: int) -> tuple[int, int]:
-    time.sleep(0.2)
-    return item * item, os.getpid()
-
-
-def test_forked_each_gives_results_in_order_with_both_processes_taking_items() -> None:
-    found = parallel.forked_each(_slow_pid, list(range(8)), workers=2)
-    assert [value for value, _ in found] == [n * n for n in range(8)]
-    pids = {pid for _, pid in found}
-    assert os.getpid() in pids and len(pids) == 2  # this process and the forked one each took some
-    assert parallel.forked_each(_slow_pid, [3], workers=2) == [(9, os.getpid())]  # one item: no fork
-    assert {pid for _, pid in parallel.forked_each(_slow_pid, [1, 2], workers=1)} == {os.getpid()}
-
-
-def test_forked_each_reraises_from_either_process() -> None:
-    for bad in (0, 5):
-        def fn(item: int, bad: int = bad) -> int:
-            time.sleep(0.05)
-            if item == bad:
-                raise ValueError(f"cannot read {item}")
-            return item
-
-        with pytest.raises(ValueError, match=f"cannot read {bad}"):
-            parallel.forked_each(fn, list(range(6)), workers=2)
-        assert not [p for p in multiprocessing.active_children() if p.is_alive()]
-
-
 def test_forked_beside_reads_this_process_memory_without_pickling() -> None:
     held = {"rows": [1, 2, 3]}
     unpicklable = lambda: held["rows"]  # noqa: E731 - a lambda cannot be pickled: it must be inherited
