@@ -123,9 +123,10 @@ def shared_blocks(groups: list[Group], notes: list[BlockNote], cluster_of: dict[
                   words: dict[int, int], config: BoilerplateConfig,
                   body: dict[int, int] | None = None, members: GroupMembers | None = None
                   ) -> tuple[set[int], dict[str, int]]:
-    """Blocks of groups shared by enough different stories, and the support of every group (``body``: the
-    articles' ``body_words``, computed here when not given; ``members``: ``GroupMembers(groups, notes, words)``,
-    which a caller making several rounds over the same groups makes once).
+    """Blocks of groups shared by enough different stories, and the support of every group (``cluster_of``: the
+    story of every article, keyed 0 to n - 1; ``body``: the articles' ``body_words``, computed here when not given;
+    ``members``: ``GroupMembers(groups, notes, words)``, which a caller making several rounds over the same groups
+    makes once).
 
     Two passes: the second counts only articles that keep some text outside the first pass's shared blocks.
     A long paragraph needs more stories (``long_block_support``) than a short line: two stories sharing a

@@ -215,7 +215,8 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
             root, verdicts = find_copies(contents, corpus, fp, config, memo)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
-            members = members or boilerplate.GroupMembers(groups, notes, words)
+            if members is None:
+                members = boilerplate.GroupMembers(groups, notes, words)
             now, support = boilerplate.shared_blocks(groups, notes, cluster_of, words, config.boilerplate, body,
                                                      members)
         with _timed(timings, "templates", progress):
