@@ -18,6 +18,11 @@ def test_run_writes_outputs_and_reports_counts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "23 articles, 20 stories" in result.output
     assert len(read_jsonl(out / "occurrences.jsonl")) == 23
+    stages = [line.split(":")[1].strip() for line in result.output.splitlines() if line.startswith("dedup: ")
+              and "s (this pass:" in line]
+    assert stages[0] == "ingest" and stages[-2:] == ["report", "files"]  # writing the files is reported too
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert "files" not in summary["timings"] and "ingest" in summary["timings"]
 
 
 def test_missing_input_names_the_path(tmp_path: Path) -> None:
