@@ -172,32 +172,18 @@ def no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none (not Linux, or not glibc)."""
+def _libc(name: str) -> Callable[..., int] | None:
+    """The C library's function ``name`` (glibc's ``malloc_trim``, Linux's ``prctl``), or None where it has none."""
     try:
         import ctypes
 
-        return ctypes.CDLL(None).malloc_trim
+        return getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
 
 
-_TRIM = _malloc_trim()
-
-
-def _prctl() -> Callable[..., int] | None:
-    """Linux's ``prctl``, or None elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _prctl()
+_TRIM = _libc("malloc_trim")
+_PRCTL = _libc("prctl") if sys.platform.startswith("linux") else None  # PR_SET_PDEATHSIG is Linux's
 _PR_SET_PDEATHSIG = 1
 
 

@@ -68,8 +68,6 @@ def _write_file(path: Path, chunks: Iterable[str]) -> str:
                 digest.update(data)
             fh.flush()
             os.fsync(fh.fileno())
-    except OutputError:
-        raise
     except OSError as err:
         raise OutputError(f"{path}: cannot write ({err.strerror or err}); nothing was committed, so the folder keeps "
                           "its previous outputs: free some space or give another output folder") from err
