@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 # Written by a process forked from the run while it writes the others (``write_outputs``' ``apart``): about 40 % of
-# the time (100k fresh: writing 12.7-16.3 s with one process, 8.0-8.2 s with two). Chosen for memory as well: every
+# the time (100k fresh, `dedup run`'s `files` line: 15.50 s with one process, 9.55 s with two). Chosen for memory: every
 # page either process writes to while both live is copied, and these rows touch little beyond blocks and notes
 # (100k remix, all processes: 3,309-3,322 MB; 3,731 MB when the two took whichever file came next, templates too).
 WRITTEN_APART = frozenset({"blocks.jsonl", "occurrences.jsonl"})
