@@ -309,7 +309,7 @@ class Beside:
         fork = _fork_context() if forked else None
         if workers > 1 and fork is not None:
             self._conn, theirs = fork.Pipe()
-            self._process = fork.Process(target=_serve_forked, args=(theirs, fn, args))
+            self._process = fork.Process(target=_serve_forked, args=(theirs, os.getpid(), fn, args))
             self._process.start()
             theirs.close()
             self._call = None
@@ -371,10 +371,12 @@ def _serve_call(conn: Any) -> None:
     _reply(conn, fn, args)
 
 
-def _serve_forked(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _serve_forked(conn: Any, caller: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     """``Beside``'s forked process: ``fn(*args)`` as inherited, sent back as ``_serve_call`` sends it."""
     if _PRCTL is not None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)  # no orphan goes on writing after its caller was killed
+        if os.getppid() != caller:  # the caller died before the signal was asked for: it will never come
+            os._exit(1)
     _reply(conn, fn, args)
 
 

@@ -6,6 +6,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import time
@@ -192,18 +193,28 @@ def test_forked_beside_reraises_and_cancels() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
-def test_a_forked_process_dies_with_its_caller(tmp_path: Path) -> None:
+@pytest.mark.parametrize("late", [False, True], ids=["signal-asked-in-time", "caller-died-first"])
+def test_a_forked_process_dies_with_its_caller(tmp_path: Path, late: bool) -> None:
     # The caller forks a Beside that would sleep for a minute, prints its pid, and is killed; the forked process
-    # must not outlive it (an orphan would go on writing into a staging folder).
-    script = ("import os, sys, time\nfrom dedup import parallel\n"
+    # must not outlive it (an orphan would go on writing into a staging folder). With ``late`` the forked process
+    # asks for the parent-death signal only after its caller is dead (a busy machine's scheduling), when the
+    # signal never comes.
+    slow = ("real = parallel._PRCTL\n"
+            "parallel._PRCTL = lambda *a: (time.sleep(1), real(*a))[1]\n") if late else ""
+    script = ("import os, sys, time\nfrom dedup import parallel\n" + slow +
               "job = parallel.Beside(time.sleep, 60, workers=2, forked=True)\n"
               "print(job._process.pid, flush=True)\nos.kill(os.getpid(), 9)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    child = int(done.stdout.split()[0])
+    printed = tmp_path / "pid"
+    with printed.open("w") as out:  # not a pipe: a surviving process would hold it open
+        subprocess.run([sys.executable, "-c", script], stdout=out, timeout=60)
+    child = int(printed.read_text().split()[0])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _alive(child):
         time.sleep(0.05)
-    assert not _alive(child)
+    survived = _alive(child)
+    if survived:
+        os.kill(child, signal.SIGKILL)
+    assert not survived
 
 
 def _alive(pid: int) -> bool:
