@@ -39,7 +39,7 @@ from .parallel import (ShardStream, default_workers, no_cycle_collection, per_sh
                        worker_cpu)
 from .records import Block, BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
-from .templates import Template, TemplateMiner, wordset_signatures_shard
+from .templates import Template, TemplateMiner, TextLines, opening, wordset_signatures_shard
 from .verify import Content, Verdict, verify
 from .write import check_out_dir, write_outputs
 
@@ -187,11 +187,12 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
         words = {bid: facts.words[facts.rows[bid]] for bid in texts}
         headings = boilerplate.story_headings(notes, texts, lambda text: facts.headings[facts.index[text]])
         token_text = dict(zip(facts.index, facts.tokens))  # the index lists the texts in row order
+        lines = TextLines(facts.rows, facts.tokens, facts.words, facts.openings)
         grams, wordsets = facts.grams, facts.wordsets
         del facts
     with _timed(timings, "templates", progress):  # the shapes are mined beside the next stages
-        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, token_text, wordsets)
-    del wordsets
+        miner = TemplateMiner(texts, notes, fp, config.boilerplate, headings, workers, lines, wordsets)
+    del lines, wordsets
     with _timed(timings, "groups", progress):
         groups = block_groups(texts, fp, config.boilerplate, skeletons, workers, grams)
     del skeletons, grams
@@ -262,6 +263,7 @@ class TextFacts:
     features: list[Features]  # segment (with one blank line above)
     tokens: list[str]  # " ".join(tokens(text)): templates, the first round's contents
     words: list[int]  # len(tokens(text)): word counts
+    openings: list[str | None]  # templates.opening of the token string: templates
     headings: list[bool]  # boilerplate.heading_like(text): story headings
     grams: KeySignatures  # character-gram signature of each ``near_eligible`` skeleton: groups
     wordsets: KeySignatures  # word-set signature of each token string of template length: templates
@@ -308,9 +310,9 @@ def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], p
     rows, ``rows`` the row of each block's text), in order; a feature title sent as None is the text itself
     (``_sent_features``). Each shard's columns are let go once copied (``parts`` is emptied), so the shards'
     signature matrices are not held beside the joined ones."""
-    columns: tuple[list[Any], ...] = ([], [], [], [], [])
-    grams = _KeyedRows(sum(len(part[5][0]) for part in parts), GRAM_PERM)
-    wordsets = _KeyedRows(sum(len(part[6][0]) for part in parts), fp.num_perm)
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    grams = _KeyedRows(sum(len(part[6][0]) for part in parts), GRAM_PERM)
+    wordsets = _KeyedRows(sum(len(part[7][0]) for part in parts), fp.num_perm)
     parts.reverse()
     while parts:
         part = parts.pop()
@@ -320,8 +322,9 @@ def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], p
         columns[2].extend(part[2])
         columns[3].extend(part[3])
         columns[4].extend(part[4])
-        grams.add(*part[5])
-        wordsets.add(*part[6])
+        columns[5].extend(part[5])
+        grams.add(*part[6])
+        wordsets.add(*part[7])
         del part
     return TextFacts(index, rows, *columns, grams.signatures(), wordsets.signatures())
 
@@ -345,8 +348,9 @@ class _KeyedRows:
 
 
 Keyed = tuple[list[str], np.ndarray]  # keys and their signatures, a row each
-# skeletons, features as sent, token strings, word counts, headings, gram and word-set signatures
-FactColumns = tuple[list[str], list[tuple[Any, ...]], list[str], list[int], list[bool], Keyed, Keyed]
+# skeletons, features as sent, token strings, word counts, openings, headings, gram and word-set signatures
+FactColumns = tuple[list[str], list[tuple[Any, ...]], list[str], list[int], list[str | None], list[bool], Keyed,
+                    Keyed]
 
 
 def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) -> FactColumns:
@@ -359,7 +363,8 @@ def text_facts_shard(texts: Sequence[str], config: Config, fp: Fingerprinter) ->
     grams = np.stack(gram_signatures_shard(keys, fp)) if keys else np.empty((0, GRAM_PERM), dtype=np.uint32)
     joined = [" ".join(tokens(text)) for text in texts]
     features = [features for _, features in looks]
-    return (skeletons, _sent_features(texts, features), joined, [spaced_count(line) for line in joined],
+    words = [spaced_count(line) for line in joined]
+    return (skeletons, _sent_features(texts, features), joined, words, list(map(opening, joined, words)),
             headings_of(texts, features, config.segment.max_title_words), (keys, grams),
             wordset_signatures_shard(joined, fp))
 

@@ -22,9 +22,7 @@ story's own content stays content; the phrase is reported as a ``stock-opening``
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -234,27 +232,27 @@ class TemplateMiner:
 
     def __init__(self, texts: dict[int, str], notes: list[BlockNote], fp: Fingerprinter,
                  config: BoilerplateConfig, excluded: set[int], workers: int = 1,
-                 token_text: Mapping[str, str] | None = None, wordsets: KeySignatures | None = None) -> None:
-        """``token_text`` maps block texts to their ``tokens`` joined by spaces, and ``wordsets`` holds the
-        word-set signatures of the short ones (``wordset_signatures_shard``), when the caller has them."""
+                 lines: TextLines | None = None, wordsets: KeySignatures | None = None) -> None:
+        """``lines`` holds the token strings, word counts and openings of the block texts (``TextLines``), and
+        ``wordsets`` the word-set signatures of the short ones (``wordset_signatures_shard``), when the caller
+        has them."""
         self.config = config
         self.notes = notes
-        body = {bid: text for bid, text in sorted(texts.items())
-                if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None}
-        joined = token_text.__getitem__ if token_text is not None else (lambda text: " ".join(tokens(text)))
-        blocks_of, by_opening = _short_lines_and_openings(body, joined)
-        keys = sorted(blocks_of)
+        body = [bid for bid in sorted(texts)
+                if notes[bid].role == "body" and bid not in excluded and notes[bid].occurrence is not None]
+        if lines is None:
+            lines = text_lines({bid: texts[bid] for bid in body})
+        text_of = np.fromiter(map(lines.row.__getitem__, body), np.int64, len(body))
+        keys, counts, flat, shared = _short_lines_and_openings(np.array(body, np.int64), text_of, lines,
+                                                               config.template_min_support)
         sigs = wordsets.take(keys) if wordsets is not None else None
-        members = [blocks_of.pop(key) for key in keys]
-        packed = ["\n".join(keys), sigs, np.fromiter(map(len, members), np.int64, len(keys)),
-                  np.fromiter(chain.from_iterable(members), np.int64)]
-        del sigs, members
+        packed = ["\n".join(keys), sigs, counts, flat]
+        del sigs, counts, flat
         self._shapes = Beside(_packed_shapes, packed, fp, config, workers,
                               workers=workers if len(keys) >= MIN_ITEMS else 1)
         del packed
-        shared = sorted((opening, members) for opening, members in by_opening.items()
-                        if len(members) >= config.template_min_support)
-        self.openings = [_stock_opening(members, {m: joined(body[m]) for m in members}) for _, members in shared]
+        self.openings = [_stock_opening(members, {m: lines.lines[lines.row[m]] for m in members})
+                         for _, members in shared]
         self._found: tuple[list[Template], list[set[int]], np.ndarray, np.ndarray] | None = None
 
     def _mined(self) -> tuple[list[Template], list[set[int]], np.ndarray, np.ndarray]:
@@ -339,34 +337,81 @@ def _packed_shapes(packed: list[Any], fp: Fingerprinter, config: BoilerplateConf
     return _shapes(keys, candidates, members, config, workers)
 
 
-def _short_lines_and_openings(body: dict[int, str], joined: Callable[[str], str]
-                              ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    """The blocks (in block order) of each short line, a template candidate (``MIN_TOKENS`` to ``MAX_TOKENS``
-    tokens), and of each paragraph opening (the first ``OPENING_TOKENS`` tokens of a paragraph of
-    ``MIN_PARAGRAPH_TOKENS`` or more), both keyed by their tokens joined by spaces; ``body`` lists blocks in
-    block order and ``joined(text)`` is ``" ".join(tokens(text))``.
+@dataclass
+class TextLines:
+    """What the miner reads of block texts, a row per distinct text: the row of each block's text (by block
+    index), and each text's tokens joined by single spaces, their count and its ``opening``."""
 
-    Each distinct text is looked at once (reprints repeat most blocks): its two lists are remembered, so a reprint
-    costs one lookup and the appends. Only these are kept: a token list per block of a large corpus would hold
-    several times its text.
+    row: Sequence[int] | Mapping[int, int]
+    lines: Sequence[str]
+    words: Sequence[int]
+    openings: Sequence[str | None]
+
+
+def opening(line: str, words: int) -> str | None:
+    """The first ``OPENING_TOKENS`` tokens of a paragraph of ``MIN_PARAGRAPH_TOKENS`` or more (given as its
+    ``words`` tokens joined by single spaces), or None for a shorter one."""
+    return _OPENING.match(line).group() if words >= MIN_PARAGRAPH_TOKENS else None  # type: ignore[union-attr]
+
+
+def text_lines(texts: Mapping[int, str]) -> TextLines:
+    """``TextLines`` of the blocks ``texts`` (block index -> text), a row per distinct text."""
+    index: dict[str, int] = {}
+    row = {bid: index.setdefault(text, len(index)) for bid, text in texts.items()}
+    lines = [" ".join(tokens(text)) for text in index]
+    words = [spaced_count(line) for line in lines]
+    return TextLines(row, lines, words, [opening(line, n) for line, n in zip(lines, words)])
+
+
+def _short_lines_and_openings(bids: np.ndarray, text_of: np.ndarray, lines: TextLines, least: int
+                              ) -> tuple[list[str], np.ndarray, np.ndarray, list[tuple[str, list[int]]]]:
+    """The short lines, template candidates (``MIN_TOKENS`` to ``MAX_TOKENS`` tokens), and the paragraph openings
+    that ``least`` blocks or more share, among the blocks ``bids`` (in block order; ``text_of``: the row of each
+    in ``lines``).
+
+    Returns the sorted short lines, how many blocks each has and those blocks one line after another (in block
+    order within a line), and the shared openings, sorted, each with its blocks in block order. Each distinct
+    text is looked at once (reprints repeat most blocks) and the blocks are put in order by arrays: no list is
+    made per line or opening, nor a token list per block (a large corpus's would hold several times its text).
     """
-    blocks_of: dict[str, list[int]] = defaultdict(list)
-    by_opening: dict[str, list[int]] = defaultdict(list)
-    lists_of: dict[str, tuple[list[int] | None, list[int] | None]] = {}
-    for bid, text in body.items():
-        lists = lists_of.get(text)
-        if lists is None:
-            line = joined(text)
-            length = spaced_count(line)
-            lists = lists_of[text] = (
-                blocks_of[line] if MIN_TOKENS <= length <= MAX_TOKENS else None,
-                by_opening[_OPENING.match(line).group()] if length >= MIN_PARAGRAPH_TOKENS else None)
-        short, opening = lists
-        if short is not None:
-            short.append(bid)
-        if opening is not None:
-            opening.append(bid)
-    return blocks_of, by_opening
+    used = np.unique(text_of)
+    rows = used.tolist()
+    words = np.fromiter(map(lines.words.__getitem__, rows), np.int64, len(rows))
+    line_of = np.full(int(used[-1]) + 1 if used.size else 0, -1, np.int64)
+    opening_of = line_of.copy()
+    ids: dict[str, int] = {}
+    short = used[(words >= MIN_TOKENS) & (words <= MAX_TOKENS)].tolist()
+    line_of[short] = np.fromiter((ids.setdefault(lines.lines[r], len(ids)) for r in short), np.int64, len(short))
+    openings: dict[str, int] = {}
+    opened = used[words >= MIN_PARAGRAPH_TOKENS].tolist()
+    opening_of[opened] = np.fromiter((openings.setdefault(lines.openings[r], len(openings))  # type: ignore[arg-type]
+                                      for r in opened), np.int64, len(opened))
+    keys = sorted(ids)
+    rank = np.empty(len(keys), np.int64)
+    rank[np.fromiter(map(ids.__getitem__, keys), np.int64, len(keys))] = np.arange(len(keys))
+    counts, flat = _grouped(bids, line_of[text_of], rank, len(keys))
+    block_opening = opening_of[text_of]
+    support = np.bincount(block_opening[block_opening >= 0], minlength=len(openings))
+    names = list(openings)  # by id
+    shared = sorted((names[i], i) for i in np.flatnonzero(support >= least).tolist())
+    rank = np.full(len(openings), -1, np.int64)
+    rank[[i for _, i in shared]] = np.arange(len(shared))
+    sizes, members = _grouped(bids, block_opening, rank, len(shared))
+    ends = np.cumsum(sizes).tolist()
+    flat_members = members.tolist()
+    return keys, counts, flat, [(name, flat_members[end - size:end]) for (name, _), end, size
+                                in zip(shared, ends, sizes.tolist())]
+
+
+def _grouped(bids: np.ndarray, ids: np.ndarray, rank: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks ``bids`` (in block order) of each of ``places`` ids in ``rank`` order: how many each has, and
+    the blocks one id after another. ``ids`` gives each block's id (-1: none); ``rank`` each id's place (-1: left
+    out)."""
+    chosen = np.flatnonzero(ids >= 0)
+    place = rank[ids[chosen]]
+    chosen, place = chosen[place >= 0], place[place >= 0]
+    order = np.argsort(place, kind="stable")
+    return np.bincount(place, minlength=places), bids[chosen[order]]
 
 
 def _stock_opening(members: list[int], lines: dict[int, str]) -> Template:
@@ -374,7 +419,7 @@ def _stock_opening(members: list[int], lines: dict[int, str]) -> Template:
     joined by single spaces), reported as a stock phrase (support not yet counted)."""
     # Extended word by word while every member has that word next and at least one more after it.
     texts = [lines[m] for m in members]
-    prefix = os.path.commonprefix(texts)
+    prefix = _common_prefix(min(texts), max(texts))  # the prefix of all lies between the least and the greatest
     common = prefix.count(" ") + all(len(t) == len(prefix) or t[len(prefix)] == " " for t in texts)  # whole words
     sizes = {m: lines[m].count(" ") + 1 for m in members}
     keep = max(OPENING_TOKENS, min(common, min(sizes.values()) - 1))
@@ -384,6 +429,19 @@ def _stock_opening(members: list[int], lines: dict[int, str]) -> Template:
     cover = {m: round(keep / sizes[m], 4) for m in members}
     slots = {m: {"REST": _after_words(lines[m], keep)[:200]} for m in members}
     return Template(f"t-{digest}", text, "stock-opening", members, cover, slots)
+
+
+def _common_prefix(a: str, b: str) -> str:
+    """The longest common prefix of two strings, found by halving (``os.path.commonprefix`` compares character
+    by character in Python)."""
+    same, differ = 0, min(len(a), len(b)) + 1  # a[:same] == b[:same]; a[:differ] != b[:differ] or past the end
+    while differ - same > 1:
+        mid = (same + differ) // 2
+        if a[same:mid] == b[same:mid]:
+            same = mid
+        else:
+            differ = mid
+    return a[:same]
 
 
 def _after_words(line: str, count: int) -> str:

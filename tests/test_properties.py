@@ -226,7 +226,7 @@ def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, wo
     from dedup.groups import gram_signatures, near_eligible
     from dedup.ingest import read_inputs
     from dedup.segment import Features, text_features
-    from dedup.templates import wordset_signatures_shard
+    from dedup.templates import MIN_PARAGRAPH_TOKENS, OPENING_TOKENS, wordset_signatures_shard
 
     monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
     monkeypatch.setattr(pipeline, "FACT_SHARD", 40)  # many shards, joined in order
@@ -243,6 +243,9 @@ def test_the_facts_of_each_text_are_the_plain_functions_of_it(tmp_path: Path, wo
     assert facts.skeletons == [skeleton(text) for text in held]
     assert facts.tokens == [" ".join(tokens(text)) for text in held]
     assert facts.words == [len(tokens(text)) for text in held]
+    assert facts.openings == [" ".join(tokens(text)[:OPENING_TOKENS]) if len(tokens(text)) >= MIN_PARAGRAPH_TOKENS
+                              else None for text in held]
+    assert any(facts.openings) and not all(facts.openings)
     assert facts.features == [text_features(text, config.segment) for text in held]
     assert {type(f) for f in facts.features} == {Features}
     assert any(f.bullet for f in facts.features)

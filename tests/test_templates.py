@@ -4,6 +4,7 @@ LSH bucket, and results that depend on block text only (not on block ids, input 
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -217,7 +218,11 @@ def test_short_lines_and_openings_list_every_block_under_its_tokens() -> None:
     words = ["The", "shares", "rose", "1,000", "to", "x1", "of", "Acme's"]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 20))) for _ in range(60)]
     body = {bid: rng.choice(texts) for bid in range(0, 400, 2)}  # reprints: one text in several blocks
-    short, openings = templates._short_lines_and_openings(body, lambda text: " ".join(tokens(text)))
+    least = 3
+    lines = templates.text_lines(body)
+    bids = np.array(sorted(body))
+    keys, counts, flat, shared = templates._short_lines_and_openings(
+        bids, np.array([lines.row[b] for b in bids.tolist()]), lines, least)
     expected_short: dict[str, list[int]] = defaultdict(list)
     expected_openings: dict[str, list[int]] = defaultdict(list)
     for bid in sorted(body):
@@ -226,8 +231,23 @@ def test_short_lines_and_openings_list_every_block_under_its_tokens() -> None:
             expected_short[" ".join(words_of)].append(bid)
         if len(words_of) >= templates.MIN_PARAGRAPH_TOKENS:
             expected_openings[" ".join(words_of[:templates.OPENING_TOKENS])].append(bid)
-    assert short == expected_short and openings == expected_openings
-    assert any(len(b) > 1 for b in short.values()) and any(len(b) > 1 for b in openings.values())
+    ends = np.cumsum(counts).tolist()
+    assert keys == sorted(expected_short)
+    assert [flat[end - n:end].tolist() for end, n in zip(ends, counts.tolist())] == [expected_short[k] for k in keys]
+    assert shared == sorted((k, b) for k, b in expected_openings.items() if len(b) >= least)
+    assert any(len(b) > 1 for b in expected_short.values()) and len(shared) < len(expected_openings)
+    assert shared and any(len(b) < least for b in expected_openings.values())
+
+
+def test_stock_openings_share_their_longest_whole_word_prefix() -> None:
+    for a, b in [("abc", "abd"), ("ab", "abc"), ("", "x"), ("same", "same"), ("x" * 300 + "a", "x" * 300 + "b")]:
+        assert templates._common_prefix(a, b) == os.path.commonprefix([a, b])
+    lines = {1: "in the coming weeks and months the fed will watch", 2: "in the coming weeks and months the ecb will act",
+             3: "in the coming weeks and months the fedx will"}
+    opening = templates._stock_opening([1, 2], lines)
+    assert opening.text == "in the coming weeks and months the {REST}"
+    assert opening.slots == {1: {"REST": "fed will watch"}, 2: {"REST": "ecb will act"}}
+    assert templates._stock_opening([1, 3], lines).text == opening.text  # whole words: not "the fed"
 
 
 def test_same_templates_across_hash_seeds() -> None:
