@@ -175,25 +175,30 @@ def _block_place(result: "Result", block: Block) -> tuple[str, int, int]:
 
 def _group_label(result: "Result", blocks: list[int]) -> str:
     """A repeated-block group's label: the most common label of its blocks (the first met among equals)."""
-    return Counter(result.notes[b].label for b in blocks).most_common(1)[0][0]
+    notes = result.notes
+    first = notes[blocks[0]].label
+    if all(notes[b].label == first for b in blocks):  # most groups: one label, no count needed
+        return first
+    return Counter(notes[b].label for b in blocks).most_common(1)[0][0]
 
 
 def _group_rows(result: "Result", labels: list[str]) -> Iterator[dict[str, Any]]:
     """One row per repeated-block group (``labels``: each one's ``_group_label``), by support: representative
     text, kind, support, where it occurs."""
-    corpus = result.corpus
+    pages, blocks, notes = result.corpus.pages, result.corpus.blocks, result.notes
     rows = []
     for group, label in zip(result.groups, labels):
-        places = sorted((corpus.pages[corpus.blocks[b].page].path, corpus.pages[corpus.blocks[b].page].record or 0,
-                         corpus.blocks[b].start_line) for b in group.blocks)
-        kinds = Counter(result.notes[b].kind for b in group.blocks if result.notes[b].kind)
+        places = [(pages[blocks[b].page].path, pages[blocks[b].page].record or 0, blocks[b].start_line)
+                  for b in group.blocks]
+        first, last = min(places), max(places)
+        kinds = Counter(notes[b].kind for b in group.blocks if notes[b].kind)
         rows.append({"group_id": group.group_id, "representative": group.representative,
                      "label": label, "kind": (min(kinds, key=lambda k: (-kinds[k], k)) if kinds
                                               else (kind_of(group.representative) if label != "content" else None)),
                      "support": result.support[group.group_id], "blocks": len(group.blocks),
                      "wordings": group.wordings, "sites": len({p[0] for p in places}),
-                     "first": {"path": places[0][0], "record": places[0][1] or None, "start_line": places[0][2]},
-                     "last": {"path": places[-1][0], "record": places[-1][1] or None, "start_line": places[-1][2]}})
+                     "first": {"path": first[0], "record": first[1] or None, "start_line": first[2]},
+                     "last": {"path": last[0], "record": last[1] or None, "start_line": last[2]}})
     rows.sort(key=lambda r: (-r["support"], r["group_id"]))
     yield from rows
 
