@@ -144,26 +144,25 @@ def wordset_signatures_shard(lines: Sequence[str], fp: Fingerprinter) -> tuple[l
     return keys, _wordset_signatures([tuple(key.split(" ")) for key in keys], fp)
 
 
-def _candidates(lines: Sequence[str], sigs: np.ndarray, fp: Fingerprinter, coverage: float = 0.0,
+def _candidates(codes: Sequence[Code], sigs: np.ndarray, fp: Fingerprinter, coverage: float = 0.0,
                 workers: int = 1) -> np.ndarray:
-    """Pairs of sorted sequences (given as their tokens joined by single spaces) near each other in an LSH bucket
-    of their word sets (``sigs``, a row per sequence), listed by first and last words, whose lengths allow an
-    alignment fixing ``MIN_FIXED`` tokens and ``coverage`` of the longer (the first bound ``_template_pairs``
-    applies).
+    """Pairs of sorted sequences (given as their ``_codes``) near each other in an LSH bucket of their word sets
+    (``sigs``, a row per sequence), listed by first and last words, whose lengths allow an alignment fixing
+    ``MIN_FIXED`` tokens and ``coverage`` of the longer (the first bound ``_template_pairs`` applies).
 
-    The joined strings sort as their token tuples do (a token holds no space, and every character of a token
-    sorts after it), so the last-words order sorts the reversed sequences joined the same way."""
-    if not lines:
+    A code has one symbol per word, the symbols in the words' sorted order, so reversed codes sort as the
+    reversed token sequences do: the last-words order."""
+    if not codes:
         return np.empty((0, 2), dtype=np.int64)
-    end_rank = ranks([" ".join(line.split(" ")[::-1]) for line in lines])
+    end_rank = ranks([code[::-1] for code in codes])
     bands, rows = band_params(WORDSET_LSH_THRESHOLD, fp.num_perm)
-    lengths = np.array([spaced_count(line) for line in lines], dtype=np.int64)
+    lengths = np.fromiter(map(len, codes), np.int64, len(codes))
 
     def alignable(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         shorter, longer = np.minimum(lengths[a], lengths[b]), np.maximum(lengths[a], lengths[b])
         return shorter >= np.maximum(MIN_FIXED, coverage * longer)
 
-    return band_neighbours(sigs, [np.arange(len(lines)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT,
+    return band_neighbours(sigs, [np.arange(len(codes)), end_rank], bands, rows, ALIGN_WINDOW, ALIGN_MIN_AGREEMENT,
                            alignable, workers)
 
 
@@ -301,13 +300,13 @@ def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[
     """
     if sigs is None:
         sigs = _wordset_signatures([key.split(" ") for key in keys], fp)
-    return _shapes(keys, _candidates(keys, sigs, fp, config.template_coverage), blocks, config, workers)
-
-
-def _shapes(keys: list[str], candidates: np.ndarray, blocks: list[list[int]], config: BoilerplateConfig,
-            workers: int = 1) -> tuple[list[Template], list[set[int]]]:
-    """``template_shapes`` from the LSH candidates among the keys."""
     codes = _codes(keys)
+    return _shapes(keys, codes, _candidates(codes, sigs, fp, config.template_coverage), blocks, config, workers)
+
+
+def _shapes(keys: list[str], codes: list[Code], candidates: np.ndarray, blocks: list[list[int]],
+            config: BoilerplateConfig, workers: int = 1) -> tuple[list[Template], list[set[int]]]:
+    """``template_shapes`` from the keys' codes and the LSH candidates among them."""
     pairs = _template_pairs(codes, candidates, config.template_coverage, workers)
     shapes, labellable = [], []
     for comp in components(pairs):
@@ -332,9 +331,10 @@ def _packed_shapes(packed: list[Any], fp: Fingerprinter, config: BoilerplateConf
     del blocks, flat
     if sigs is None:
         sigs = _wordset_signatures([key.split(" ") for key in keys], fp)
-    candidates = _candidates(keys, sigs, fp, config.template_coverage)  # in this process: it runs beside others
+    codes = _codes(keys)
+    candidates = _candidates(codes, sigs, fp, config.template_coverage)  # in this process: it runs beside others
     del sigs
-    return _shapes(keys, candidates, members, config, workers)
+    return _shapes(keys, codes, candidates, members, config, workers)
 
 
 @dataclass

@@ -279,3 +279,17 @@ def test_packed_shapes_are_the_shapes_of_the_keys_and_let_their_inputs_go() -> N
               np.array([len(m) for m in members]), np.array([b for m in members for b in m])]
     assert templates._packed_shapes(packed, FP, BoilerplateConfig()) == expected
     assert packed == []
+
+
+@pytest.mark.parametrize("coded_words", [templates.MAX_CODED_WORDS, 3])  # characters, or word ids past 3 words
+def test_reversed_codes_list_lines_by_their_last_words(monkeypatch: pytest.MonkeyPatch, coded_words: int) -> None:
+    from dedup.candidates import ranks
+
+    monkeypatch.setattr(templates, "MAX_CODED_WORDS", coded_words)
+    rng = random.Random(5)
+    vocab = ["a", "ab", "b", "ba", "abc", "z", "0", "a0"]
+    keys = sorted({" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 6))) for _ in range(300)})
+    codes = templates._codes(keys)
+    assert isinstance(codes[0], str) == (coded_words > len(vocab))
+    expected = ranks([tuple(key.split(" ")[::-1]) for key in keys])
+    assert ranks([code[::-1] for code in codes]).tolist() == expected.tolist()
