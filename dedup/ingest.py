@@ -18,7 +18,6 @@ import json
 import os
 import re
 from pathlib import Path
-from itertools import chain
 from typing import BinaryIO, Iterable, Iterator
 
 from . import formats
@@ -59,25 +58,14 @@ def _walk(folder: Path, suffixes: tuple[str, ...]) -> Iterator[str]:
 def read_inputs(inputs: Iterable[Path], config: IngestConfig) -> Corpus:
     """Read every input file into pages; unreadable parts go to ``corpus.skipped``."""
     corpus = Corpus()
-    for _ in read_pages(inputs, config, corpus):
-        pass
+    for path in discover(inputs, config.suffixes):
+        corpus.files.append(path.as_posix())
+        _read_file(path, config, corpus)
     return corpus
 
 
-def read_pages(inputs: Iterable[Path], config: IngestConfig, corpus: Corpus) -> Iterator[Page]:
-    """``read_inputs`` into ``corpus``, handing over each page as it is added: a JSONL file's records are parsed
-    one at a time, so the caller can work on the first pages while the later ones are read."""
-    for path in discover(inputs, config.suffixes):
-        corpus.files.append(path.as_posix())
-        done = len(corpus.pages)
-        for _ in chain(_read_file(path, config, corpus), [None]):
-            while done < len(corpus.pages):
-                yield corpus.pages[done]
-                done += 1
-
-
-def _read_file(path: Path, config: IngestConfig, corpus: Corpus) -> Iterator[None]:
-    """Decode one file and append its pages (or a skip record) to the corpus; yields after each JSONL record."""
+def _read_file(path: Path, config: IngestConfig, corpus: Corpus) -> None:
+    """Decode one file and append its pages (or a skip record) to the corpus."""
     where = path.as_posix()
     if path.is_symlink() and not path.exists():
         corpus.skipped.append(Skipped(where, None, "broken symbolic link: its target does not exist"))
@@ -102,15 +90,13 @@ def _read_file(path: Path, config: IngestConfig, corpus: Corpus) -> Iterator[Non
         corpus.skipped.append(Skipped(where, None, decoded.reason))
         return
     text, encoding, damaged = decoded
-    del decoded
     corpus.encodings[where] = encoding
     if not truncated:
         corpus.digests[where] = hashlib.sha256(data).hexdigest()
-    del data  # the text is held while its records are handed over one at a time
     if damaged:
         corpus.skipped.append(Skipped(where, None, f"{damaged} invalid {encoding} byte sequence(s) replaced by U+FFFD"))
     if path.suffix.lower() == ".jsonl":
-        yield from _read_jsonl(where, text, encoding, config, corpus)
+        _read_jsonl(where, text, encoding, config, corpus)
     else:
         _add_page(corpus, where, None, split_lines(text), encoding)
 
@@ -193,10 +179,9 @@ def split_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _read_jsonl(where: str, text: str, encoding: str, config: IngestConfig, corpus: Corpus) -> Iterator[None]:
-    """One page per JSONL record; malformed records are skipped with file, line and reason. Yields after each
-    record."""
-    for number, line in enumerate(iter_lines(text), start=1):
+def _read_jsonl(where: str, text: str, encoding: str, config: IngestConfig, corpus: Corpus) -> None:
+    """One page per JSONL record; malformed records are skipped with file, line and reason."""
+    for number, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
         result = parse_record(line, config)
@@ -205,20 +190,6 @@ def _read_jsonl(where: str, text: str, encoding: str, config: IngestConfig, corp
             continue
         body, title, record_id = result
         _add_page(corpus, where, number, split_lines(body), encoding, title, record_id)
-        yield
-
-
-def iter_lines(text: str) -> Iterator[str]:
-    """``split_lines(text)`` one line at a time, without a list of them all."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    start, end = 0, len(text)
-    while start < end:
-        stop = text.find("\n", start)
-        if stop < 0:
-            yield text[start:]
-            return
-        yield text[start:stop]
-        start = stop + 1
 
 
 def parse_record(line: str, config: IngestConfig) -> tuple[str, str | None, str | None] | str:

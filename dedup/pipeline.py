@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -33,11 +33,11 @@ from .config import ClusterConfig, Config
 from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes, shingle_hashes, sorted_unique,
                           spaced_shingle_hashes)
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
-from .ingest import read_pages
+from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
 from .parallel import (ShardStream, default_workers, no_cycle_collection, per_shard, release_free_memory,
                        worker_cpu)
-from .records import Block, BlockNote, Corpus, Page
+from .records import Block, BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
 from .templates import Template, TemplateMiner, TextLines, opening, wordset_signatures_shard
 from .verify import Content, Verdict, verify
@@ -64,47 +64,16 @@ class Result:
 
 
 @contextmanager
-def _timed(timings: dict[str, float], stage: str, progress: Progress | None,
-           lent: TimedPages | None = None) -> Iterator[None]:
+def _timed(timings: dict[str, float], stage: str, progress: Progress | None) -> Iterator[None]:
     """Time a stage and report it: wall time so far, and the CPU time of this process and its pool workers in
-    this call (twice the wall time when two cores were busy throughout). The time spent reading ``lent``'s
-    pages meanwhile is reported as the ingest stage's, not this one's."""
+    this call (twice the wall time when two cores were busy throughout)."""
     start, cpu = time.perf_counter(), _cpu_seconds()
     yield
     release_free_memory()  # what the stage let go, for the next stage's own peak
-    wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    if lent is not None:
-        wall, cpu = wall - lent.seconds, cpu - lent.cpu
-    _report(timings, stage, wall, cpu, progress)
-
-
-def _report(timings: dict[str, float], stage: str, wall: float, cpu: float, progress: Progress | None) -> None:
-    """Add ``wall`` seconds to a stage's time and report it."""
-    timings[stage] = timings.get(stage, 0.0) + round(wall, 4)
+    timings[stage] = timings.get(stage, 0.0) + round(time.perf_counter() - start, 4)
     if progress is not None:
-        progress(f"{stage}: {timings[stage]:.2f}s (this pass: {wall:.2f}s, CPU {cpu:.2f}s), "
-                 f"peak memory {_peak_mb()} MB")
-
-
-class TimedPages:
-    """Pages from a reader, handed over one at a time, with the wall and CPU time spent reading them (not the
-    caller's work between them)."""
-
-    def __init__(self, pages: Iterable[Page]) -> None:
-        self._pages = iter(pages)
-        self.seconds = 0.0
-        self.cpu = 0.0
-
-    def __iter__(self) -> TimedPages:
-        return self
-
-    def __next__(self) -> Page:
-        start, cpu = time.perf_counter(), time.process_time()
-        try:
-            return next(self._pages)
-        finally:
-            self.seconds += time.perf_counter() - start
-            self.cpu += time.process_time() - cpu
+        progress(f"{stage}: {timings[stage]:.2f}s (this pass: {time.perf_counter() - start:.2f}s, "
+                 f"CPU {_cpu_seconds() - cpu:.2f}s), peak memory {_peak_mb()} MB")
 
 
 def _cpu_seconds() -> float:
@@ -191,19 +160,17 @@ def _report_builder(timings: dict[str, float], progress: Progress | None) -> Cal
 
 @no_cycle_collection()  # the stages make millions of objects in no cycle
 def analyse(inputs: list[Path], config: Config, *, progress: Progress | None = None, workers: int = 1) -> Result:
-    """All stages but writing. The inputs are read while their first pages are cut into blocks."""
-    corpus = Corpus()
-    pages = TimedPages(read_pages(inputs, config.ingest, corpus))
-    return analyse_corpus(corpus, config, progress=progress, workers=workers, pages=pages)
+    """All stages but writing."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "ingest", progress):
+        corpus = read_inputs(inputs, config.ingest)
+    return analyse_corpus(corpus, config, progress=progress, timings=timings, workers=workers)
 
 
 @no_cycle_collection()  # the stages make millions of objects in no cycle
 def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None = None, memo: Memo | None = None,
-                   timings: dict[str, float] | None = None, workers: int = 1, keep_lines: bool = False,
-                   pages: TimedPages | None = None) -> Result:
-    """All stages between reading and writing, over pages already read into ``corpus`` or, with ``pages``, read
-    into it as they are handed over (the ingest stage's time is then the time spent reading them); ``memo`` may
-    hold saved signatures.
+                   timings: dict[str, float] | None = None, workers: int = 1, keep_lines: bool = False) -> Result:
+    """All stages between reading and writing, over pages already read; ``memo`` may hold saved signatures.
 
     ``workers`` processes share the per-block and per-article stages; the result does not depend on it. The
     pages' lines are let go once they are cut into blocks, unless ``keep_lines``.
@@ -211,10 +178,8 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
     timings = {} if timings is None else timings
     memo = memo or Memo()
     fp = _fingerprinter(config)
-    with _timed(timings, "segment", progress, pages):
-        facts = split_with_facts(corpus, config, fp, workers, keep_lines, pages)
-        if pages is not None:
-            _report(timings, "ingest", pages.seconds, pages.cpu, progress)
+    with _timed(timings, "segment", progress):
+        facts = split_with_facts(corpus, config, fp, workers, keep_lines)
         skeletons, feats = block_looks(corpus, config.segment, known=(facts.rows, facts.skeletons, facts.features))
         corpus.occurrences, notes = segment(corpus, config.segment, (skeletons, feats))
         del feats
@@ -308,11 +273,10 @@ FACT_SHARD = 8192  # distinct texts a shard of the per-text pass
 
 
 def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers: int = 1,
-                     keep_lines: bool = False, pages: Iterable[Page] | None = None) -> TextFacts:
+                     keep_lines: bool = False) -> TextFacts:
     """Cut every page into blocks (``corpus.blocks``) and return the ``TextFacts`` of every distinct block text
     (reprints repeat most blocks), by ``workers`` processes: the shards of new texts go to the pool as they fill,
-    so the facts of the first pages are computed while the later ones are cut (and, with ``pages``, the pages
-    ``corpus`` is being read into as they are handed over, read).
+    so the facts of the first pages are computed while the later ones are cut.
 
     The text is held once: blocks of the same text share one string, and each page lets its lines go once cut
     (``Page.without_lines``) unless ``keep_lines`` (a saved state stores them).
@@ -322,7 +286,7 @@ def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers:
     rows: list[int] = []
     corpus.blocks = []
     with ShardStream(partial(text_facts_shard, config=config, fp=fp), workers, FACT_SHARD) as stream:
-        for n, page in enumerate(corpus.pages if pages is None else pages):
+        for n, page in enumerate(corpus.pages):
             fresh = []
             for block in split_blocks(page, len(corpus.blocks), config.segment):
                 row = index.setdefault(block.text, len(distinct))

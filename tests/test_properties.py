@@ -338,10 +338,3 @@ def test_a_group_is_labelled_by_its_most_common_label_the_first_met_among_equals
     expected = next(label for label in labels if labels.count(label) == most)
     assert _group_label(result, list(range(len(labels)))) == expected  # type: ignore[arg-type]
 
-
-@given(st.lists(st.sampled_from(["a", "b c", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x85", "\u2028"]),
-                max_size=40).map("".join))
-def test_lines_handed_over_one_at_a_time_are_the_split_lines(text: str) -> None:
-    from dedup.ingest import iter_lines, split_lines
-
-    assert list(iter_lines(text)) == list(split_lines(text))
