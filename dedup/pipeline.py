@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from . import boilerplate, canonical, outputs
+from . import boilerplate, canonical, outputs, parallel
 from .blocks import split_blocks
 from .candidates import candidate_pairs
 from .cluster import cluster
@@ -35,7 +35,7 @@ from .fingerprint import (Fingerprinter, KeySignatures, batch_word_string_hashes
 from .groups import GRAM_PERM, Group, block_groups, gram_signatures_shard, near_eligible
 from .ingest import read_inputs
 from .normalize import skeleton, spaced_count, tokens, word_string
-from .parallel import (ShardStream, default_workers, no_cycle_collection, per_shard, release_free_memory,
+from .parallel import (ShardStream, default_workers, map_shared, no_cycle_collection, per_shard, release_free_memory,
                        worker_cpu)
 from .records import Block, BlockNote, Corpus
 from .segment import Features, block_looks, looks_shard, segment
@@ -215,7 +215,7 @@ def analyse_corpus(corpus: Corpus, config: Config, *, progress: Progress | None 
                 contents = round_contents(corpus, notes, contents, excluded, changed, fp,
                                           config.fingerprint.lead_tokens, workers, memo)
         with _timed(timings, "cluster", progress):
-            root, verdicts = find_copies(contents, corpus, fp, config, memo)
+            root, verdicts = find_copies(contents, corpus, fp, config, memo, workers)
         with _timed(timings, "support", progress):
             cluster_of = dict(enumerate(root))
             if members is None:
@@ -502,13 +502,35 @@ class Memo:
             self.verdicts[key] = verify(a, b, config)
         return self.verdicts[key]
 
+    def settle(self, contents: Sequence[Content], pairs: Sequence[tuple[int, int]], config: ClusterConfig,
+               workers: int = 1) -> None:
+        """Verify the pairs (indices into ``contents``) whose verdicts are not known yet, by ``workers`` processes
+        forked from this one (they read the contents from its memory; only pairs and verdicts are pickled), when
+        there are ``parallel.MIN_ITEMS`` or more; ``verdict`` then finds them. Each pair of distinct contents is verified
+        once, as first met, as ``verdict`` would have verified it (a shared sentence can make hundreds of
+        thousands of candidate pairs)."""
+        todo: dict[tuple[str, str], tuple[int, int]] = {}
+        for i, j in pairs:
+            a, b = contents[i].digest, contents[j].digest
+            key = (a, b) if a <= b else (b, a)
+            if key not in self.verdicts and key not in todo:
+                todo[key] = (i, j)
+        if workers <= 1 or len(todo) < parallel.MIN_ITEMS:
+            return  # ``verdict`` verifies them one by one here
+
+        def verified(chunk: Sequence[tuple[int, int]]) -> list[Verdict]:
+            return [verify(contents[i], contents[j], config) for i, j in chunk]
+
+        self.verdicts.update(zip(todo, map_shared(verified, list(todo.values()), workers)))
+
 
 def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, config: Config,
-                memo: Memo | None = None) -> tuple[list[int], dict[tuple[int, int], Verdict]]:
+                memo: Memo | None = None, workers: int = 1) -> tuple[list[int], dict[tuple[int, int], Verdict]]:
     """Candidates (LSH) -> verified pairs -> clusters; returns each occurrence's cluster root and the verdicts.
 
     Exact copies share one signature: LSH runs over distinct contents, and each copy is linked to the first
-    occurrence of its content by an exact verdict.
+    occurrence of its content by an exact verdict. ``workers`` processes share the verification of the
+    candidates; the verdicts do not depend on their number.
     """
     memo = memo or Memo()
     first: dict[str, int] = {}
@@ -523,7 +545,9 @@ def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, conf
     signatures = {i: memo.signatures[d] for d, i in first.items()}
     leads = {i: memo.leads[d] for d, i in first.items()}
     verdicts: dict[tuple[int, int], Verdict] = {}
-    for i, j in [*candidate_pairs(signatures, leads, fp, config.cluster), *_exact_pairs(contents)]:
+    pairs = [*candidate_pairs(signatures, leads, fp, config.cluster), *_exact_pairs(contents)]
+    memo.settle(contents, pairs, config.cluster, workers)
+    for i, j in pairs:
         verdicts[(i, j)] = memo.verdict(contents[i], contents[j], config.cluster)
     rank = canonical.ranks(contents, corpus, config.canonical)
 

@@ -311,3 +311,23 @@ def test_freed_memory_is_handed_back_between_stages() -> None:
     assert parallel.release_free_memory()
     assert resident_mb() < before - 25
     del held
+
+
+def test_verdicts_settled_by_forked_processes_are_those_verified_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup.config import ClusterConfig
+    from dedup.pipeline import Memo, make_content
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    rng = np.random.default_rng(4)
+    words = [f"w{n}" for n in range(60)]
+    base = [list(rng.choice(words, 40)) for _ in range(12)]
+    texts = [b if k % 3 else b[:30] + list(rng.choice(words, 5)) for b in base for k in range(3)]  # copies, edits
+    contents = [make_content(t) for t in texts]
+    pairs = [(i, j) for i in range(len(contents)) for j in range(i + 1, len(contents)) if (i * j) % 4 == 0]
+    config = ClusterConfig()
+    serial, forked = Memo(), Memo()
+    expected = [serial.verdict(contents[i], contents[j], config) for i, j in pairs]
+    forked.settle(contents, pairs, config, workers=2)
+    assert list(forked.verdicts.items()) == list(serial.verdicts.items())  # same verdicts, met in the same order
+    assert [forked.verdict(contents[i], contents[j], config) for i, j in pairs] == expected
+    assert {v.match for v in expected} >= {"exact", "near", None}
