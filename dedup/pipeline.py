@@ -497,7 +497,7 @@ class Memo:
 
     def verdict(self, a: Content, b: Content, config: ClusterConfig) -> Verdict:
         """``verify(a, b)``, computed once per pair of distinct contents."""
-        key = (a.digest, b.digest) if a.digest <= b.digest else (b.digest, a.digest)
+        key = _pair_key(a, b)
         if key not in self.verdicts:
             self.verdicts[key] = verify(a, b, config)
         return self.verdicts[key]
@@ -506,13 +506,12 @@ class Memo:
                workers: int = 1) -> None:
         """Verify the pairs (indices into ``contents``) whose verdicts are not known yet, by ``workers`` processes
         forked from this one (they read the contents from its memory; only pairs and verdicts are pickled), when
-        there are ``parallel.MIN_ITEMS`` or more; ``verdict`` then finds them. Each pair of distinct contents is verified
-        once, as first met, as ``verdict`` would have verified it (a shared sentence can make hundreds of
+        there are ``parallel.MIN_ITEMS`` or more; ``verdict`` then finds them. Each pair of distinct contents is
+        verified once, as first met, as ``verdict`` would have verified it (a shared sentence can make hundreds of
         thousands of candidate pairs)."""
         todo: dict[tuple[str, str], tuple[int, int]] = {}
         for i, j in pairs:
-            a, b = contents[i].digest, contents[j].digest
-            key = (a, b) if a <= b else (b, a)
+            key = _pair_key(contents[i], contents[j])
             if key not in self.verdicts and key not in todo:
                 todo[key] = (i, j)
         if workers <= 1 or len(todo) < parallel.MIN_ITEMS:
@@ -522,6 +521,11 @@ class Memo:
             return [verify(contents[i], contents[j], config) for i, j in chunk]
 
         self.verdicts.update(zip(todo, map_shared(verified, list(todo.values()), workers)))
+
+
+def _pair_key(a: Content, b: Content) -> tuple[str, str]:
+    """The key of a pair of contents in ``Memo.verdicts``: their digests in order (a verdict is symmetric)."""
+    return (a.digest, b.digest) if a.digest <= b.digest else (b.digest, a.digest)
 
 
 def find_copies(contents: list[Content], corpus: Corpus, fp: Fingerprinter, config: Config,
