@@ -342,3 +342,66 @@ def test_pages_from_format_readers_are_omitted_not_changed(tmp_path: Path, monke
     assert status[".txt"] == {("ok", False)}
     notes = [p[cols["note"]] for p in data["pages"] if p[cols["status"]] == "omitted"]
     assert all("original file" in n and "changed" not in n for n in notes)
+
+
+def test_readability_is_scored_for_the_sources_with_most_articles_when_there_are_too_many(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``READABILITY_MAX_SOURCES`` only the sources with the most articles (paths in order among equals) are
+    scored; the others keep their counts and show no score, and the note says how many were scored."""
+    from dedup.report import stats
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    run([seeds], tmp_path / "out", Config(), report=False)
+    occurrences = [json.loads(line) for line in (tmp_path / "out" / "occurrences.jsonl").open(encoding="utf-8")]
+    articles: dict[str, int] = {}
+    for row in occurrences:
+        articles[row["path"]] = articles.get(row["path"], 0) + 1
+    expected = sorted(articles, key=lambda p: (-articles[p], p))[:2]
+    monkeypatch.setattr(stats, "READABILITY_MAX_SOURCES", 2)
+    build_report(tmp_path / "out")
+    data = json.loads(island((tmp_path / "out" / "report.html").read_text(encoding="utf-8")))
+    cols = data["cols"]["sources"]
+    rows = [dict(zip(cols, row)) for row in data["sources"]]
+    assert len(rows) == len(articles) == 5
+    assert sorted(r["path"] for r in rows if r["flesch"] is not None) == sorted(expected)
+    assert all(r["words"] == 0 and r["grade"] is None for r in rows if r["path"] not in expected)
+    assert {r["path"]: r["articles"] for r in rows} == articles
+    assert "scored for the 2 sources with the most articles, of 5" in data["meta"]["readability"]
+
+
+def test_the_cmu_dictionary_is_found_where_nltk_looks_for_it(tmp_path: Path) -> None:
+    from dedup.report.stats import has_cmudict
+
+    (tmp_path / "a" / "corpora").mkdir(parents=True)
+    (tmp_path / "b" / "corpora" / "cmudict").mkdir(parents=True)
+    (tmp_path / "c" / "corpora").mkdir(parents=True)
+    (tmp_path / "c" / "corpora" / "cmudict.zip").write_bytes(b"PK")
+    assert not has_cmudict([str(tmp_path / "a"), str(tmp_path / "missing"), None])
+    assert has_cmudict([str(tmp_path / "a"), str(tmp_path / "b")])
+    assert has_cmudict([str(tmp_path / "c")])
+
+
+def test_building_the_report_leaves_its_data_to_reference_counting(tmp_path: Path) -> None:
+    """Nothing the report builds is kept in a reference cycle (which held the whole data of a 100k-article report
+    until the cyclic collector walked it): with the collector paused, none of its pages is left for it."""
+    import gc
+
+    from dedup.report import PageSource, stats
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    run([seeds], tmp_path / "out", Config(), report=False)
+    stats.readability_method.cache_clear()  # its first call looked the dictionary up through nltk
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        build_report(tmp_path / "out")
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, PageSource)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    assert left == []

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..parallel import no_cycle_collection
 from .data import DEFAULT_MAX_TEXT_BYTES, build_data, word_diff
 from .outputs import REPORT_NAME, Outputs, ReportError, load_outputs
 from .pages import PageSource, load_pages
@@ -37,6 +38,7 @@ __all__ = ["DEFAULT_MAX_TEXT_BYTES", "REPORT_NAME", "Outputs", "PageSource", "Re
            "build_report", "island_json", "load_outputs", "load_pages", "render", "word_diff", "write_atomic"]
 
 
+@no_cycle_collection()  # the rows and the page lines are millions of objects in no cycle
 def build_report(out_dir: Path, *, inputs_root: Path | None = None,
                  max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> Path:
     """Build ``out_dir/report.html`` from the output files in ``out_dir``; return its path.

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from .outputs import Outputs, _finite, _int_or_zero, _is_int, _str_or_none
 from .pages import PageKey, PageSource, _page_key, occurrence_paragraphs
-from .stats import overview, readability_method, source_table
+from .stats import overview, readability_note, source_table
 
 DEFAULT_MAX_TEXT_BYTES = 48 * 1024 * 1024
 DIFF_MAX_WORDS = 20000
@@ -119,7 +119,7 @@ def build_data(outputs: Outputs, pages: list[PageSource], *,
         "format": 1,
         "cols": {"pages": PAGE_COLS, "occurrences": OCC_COLS, "stories": STORY_COLS, "styles": STYLE_COLS,
                  "groups": GROUP_COLS, "templates": TEMPLATE_COLS, "sources": SOURCE_COLS},
-        "meta": _meta(outputs, pages, max_text_bytes),
+        "meta": _meta(outputs, pages, max_text_bytes, len(sources)),
         "overview": overview(outputs, pages, sources),
         "strings": t.strings.items,
         "labels": t.labels.items,
@@ -292,11 +292,11 @@ def _plain_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int) -> dict[str, Any]:
+def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int, sources: int) -> dict[str, Any]:
     """Run parameters and notes shown in the overview and used by the page script."""
     s = outputs.summary
     statuses = Counter(p.status for p in pages)
     return {"canonical_rule": _str_or_none(s.get("canonical_rule")), "config": s.get("config"),
             "versions": s.get("versions"), "counts": s.get("counts"), "skipped": s.get("skipped"),
             "page_status": dict(sorted(statuses.items())), "max_text_bytes": max_text_bytes,
-            "readability": readability_method(), "templates_file": outputs.templates is not None}
+            "readability": readability_note(sources), "templates_file": outputs.templates is not None}

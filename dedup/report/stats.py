@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, Sequence
 
 from .outputs import Outputs, _finite, _int_or_zero, _str_or_none
 from .pages import PageSource, block_text
@@ -20,6 +21,9 @@ from .pages import PageSource, block_text
 READABILITY_SAMPLE_WORDS = 5000  # per source, at most ...
 READABILITY_TOTAL_WORDS = 400_000  # ... and about this many over all sources (textstat is slow on many files)
 READABILITY_MIN_WORDS = 150
+# Sources scored at most: past this, even the smallest sample of each would exceed the total, so only the sources
+# with the most articles are scored (a folder of 30k one-page files would take textstat minutes otherwise).
+READABILITY_MAX_SOURCES = READABILITY_TOTAL_WORDS // READABILITY_MIN_WORDS
 CHART_MAX_SOURCES = 30
 BOILERPLATE_LABELS = ("boilerplate", "template")
 
@@ -30,11 +34,20 @@ def readability_method() -> str:
     counts with pyphen syllables (textstat would otherwise try to download the dictionary)."""
     try:
         import nltk
-
-        nltk.data.find("corpora/cmudict")
+    except ImportError:
+        nltk = None
+    if nltk is not None and has_cmudict(nltk.data.path):
         return "textstat (CMU pronouncing dictionary)"
-    except (ImportError, LookupError):
-        return "textstat sentence and word counts, pyphen syllables (nltk cmudict not installed)"
+    return "textstat sentence and word counts, pyphen syllables (nltk cmudict not installed)"
+
+
+def has_cmudict(folders: Sequence[object]) -> bool:
+    """Whether nltk's data ``folders`` hold the CMU dictionary (``corpora/cmudict``, as a folder or a zip file), as
+    ``nltk.data.find`` looks for it. Not by calling it: its failed lookups leave the error and their frames in a
+    reference cycle, which kept the calling frames, with the report's whole data, alive until the cyclic
+    collector ran (1.6 s at 100k articles)."""
+    return any(os.path.exists(os.path.join(folder, "corpora", name))
+               for folder in folders if isinstance(folder, str) for name in ("cmudict", "cmudict.zip"))
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -91,10 +104,13 @@ def source_table(outputs: Outputs, pages: list[PageSource]) -> list[dict[str, An
     table["duplicate_rate"] = (1 - table["canonical"] / table["articles"].where(table["articles"] > 0)).round(4)
     table["boilerplate_share"] = (table["bp"] / table["lines"].where(table["lines"] > 0)).round(4)
     table["removed_share"] = (table["removed"] / table["lines"].where(table["lines"] > 0)).round(4)
-    samples = _clean_samples(outputs, pages)
+    scored = scored_sources({str(path): int(n) for path, n in table["articles"].items()})
+    samples = _clean_samples(outputs, pages, scored)
     encodings = (outputs.summary.get("inputs") or {}).get("encodings") or {}
     rows = []
-    for path, rec in table.iterrows():
+    columns = {name: table[name].tolist() for name in table.columns}  # a Series per row costs ~30 us
+    for n, path in enumerate(table.index.tolist()):
+        rec = {name: values[n] for name, values in columns.items()}
         sample = samples.get(str(path), "")
         fre, grade = readability(sample)
         rows.append({"path": str(path), "encoding": _str_or_none(encodings.get(path)), "pages": int(rec["pages"]),
@@ -112,18 +128,35 @@ def _clean_float(value: Any) -> float | None:
     return round(float(value), 4) if value is not None and math.isfinite(float(value)) else None
 
 
+def scored_sources(articles: dict[str, int]) -> set[str]:
+    """The sources (path -> articles) whose readability is scored: all of them, or the ``READABILITY_MAX_SOURCES``
+    with the most articles (the first paths in order among equals)."""
+    if len(articles) <= READABILITY_MAX_SOURCES:
+        return set(articles)
+    return set(sorted(articles, key=lambda path: (-articles[path], path))[:READABILITY_MAX_SOURCES])
+
+
+def readability_note(sources: int) -> str:
+    """How readability is computed, and which sources are scored when not all are."""
+    if sources <= READABILITY_MAX_SOURCES:
+        return readability_method()
+    return (f"{readability_method()}; scored for the {READABILITY_MAX_SOURCES:,} sources with the most articles, "
+            f"of {sources:,}")
+
+
 def sample_words(sources: int) -> int:
     """Words of cleaned text sampled per source: all sources together stay near READABILITY_TOTAL_WORDS."""
     return max(READABILITY_MIN_WORDS, min(READABILITY_SAMPLE_WORDS, READABILITY_TOTAL_WORDS // max(sources, 1)))
 
 
-def _clean_samples(outputs: Outputs, pages: list[PageSource]) -> dict[str, str]:
-    """Cleaned text per source: its articles' content blocks in input order, whole blocks up to the sample size."""
+def _clean_samples(outputs: Outputs, pages: list[PageSource], scored: set[str]) -> dict[str, str]:
+    """Cleaned text per ``scored`` source: its articles' content blocks in input order, whole blocks up to the
+    sample size."""
     cap = sample_words(len({p.path for p in pages}))
     samples: dict[str, list[str]] = defaultdict(list)
     counts: Counter[str] = Counter()
     for page in pages:
-        if page.lines is None:
+        if page.lines is None or page.path not in scored:
             continue
         for row in page.blocks:
             if counts[page.path] >= cap:
