@@ -126,6 +126,31 @@ def test_band_neighbours_with_min_agreement_keep_the_pairs_whose_signatures_agre
     assert 0 < sum(share < 0.5 for share in agree.values()) < len(agree)  # the filter has work to do
 
 
+def test_band_neighbours_with_a_compatibility_test_drop_exactly_the_pairs_it_rejects() -> None:
+    rng = np.random.default_rng(6)
+    sigs = rng.integers(0, 3, size=(300, 8), dtype=np.uint32)
+    keys = np.arange(300, dtype=np.int64)
+    everything = band_pairs(keys, sigs, 4, 2)
+    kept = band_neighbours(sigs, [keys], 4, 2, window=299, compatible=lambda a, b: (a + 2 * b) % 3 != 0)
+    assert {tuple(p) for p in kept.tolist()} == {(a, b) for a, b in everything if (a + 2 * b) % 3}
+    assert 0 < len(kept) < len(everything)
+
+
+def test_a_mask_made_in_chunks_is_the_mask_made_at_once() -> None:
+    from dedup.candidates import chunked_mask
+
+    rng = np.random.default_rng(8)
+    n = 1000
+    codes = np.sort(rng.choice(n * n, size=5000, replace=False)).astype(np.int64)
+
+    def test(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a * 3 + b) % 5 < 2
+
+    for chunk in (7, 4999, 5000, 1 << 20):  # chunks that do not divide the codes, and one chunk for all
+        assert chunked_mask(test, codes, n, chunk).tolist() == test(codes // n, codes % n).tolist()
+    assert chunked_mask(test, codes[:0], n).shape == (0,)
+
+
 @pytest.mark.parametrize("bits", [4, 8, 16])
 @pytest.mark.parametrize("popcount", ["numpy", "table"])
 def test_lane_agreement_is_the_share_of_columns_whose_low_bits_agree(bits: int, popcount: str,
