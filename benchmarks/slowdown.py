@@ -68,7 +68,11 @@ def run_slowed(command: Sequence[str], share: float, root: Path = CPU_ROOT) -> t
     make_group(top, share * (os.cpu_count() or 1))
     placed: set[int] = set()
     start = time.perf_counter()
-    proc = subprocess.Popen(list(command))
+    try:
+        proc = subprocess.Popen(list(command))
+    except OSError as err:
+        _remove(top)
+        raise SystemExit(f"slowdown: cannot start {command[0]!r}: {err.strerror or err}") from None
     try:
         while proc.poll() is None:
             for pid in descendants(proc.pid):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.slowdown import descendants, run_slowed
+from benchmarks.slowdown import CPU_ROOT, descendants, run_slowed
 
 
 def _fake_proc(tmp_path: Path, parents: dict[int, int], names: dict[int, str]) -> Path:
@@ -46,3 +46,12 @@ def test_descendants_find_a_real_grandchild() -> None:
 def test_without_a_cgroup_it_refuses_and_says_why(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="not a writable cgroup v1 cpu controller"):
         run_slowed(["true"], 0.5, root=tmp_path)
+
+
+@pytest.mark.skipif(not os.access(CPU_ROOT, os.W_OK) or not (CPU_ROOT / "cgroup.procs").exists(),
+                    reason="needs root and a cgroup v1 cpu controller")
+def test_a_command_that_cannot_start_is_named_and_leaves_no_group() -> None:
+    before = {p.name for p in CPU_ROOT.iterdir()}
+    with pytest.raises(SystemExit, match="cannot start '/no/such/command'"):
+        run_slowed(["/no/such/command"], 0.5)
+    assert {p.name for p in CPU_ROOT.iterdir()} == before
