@@ -20,6 +20,8 @@ import re
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+import numpy as np
+
 from . import formats
 from .config import IngestConfig
 from .records import Corpus, Page, Skipped
@@ -111,6 +113,10 @@ def read_capped(path: Path, cap: int) -> tuple[bytes, list[tuple[int, int]]]:
         fh.seek(0)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return fh.read(), []
+        whole = _chunks_within_cap(fh, cap)
+        if whole is not None:
+            return b"".join(whole), []
+        fh.seek(0)
         parts: list[bytes] = []
         truncated: list[tuple[int, int]] = []
         number = 0
@@ -125,6 +131,31 @@ def read_capped(path: Path, cap: int) -> tuple[bytes, list[tuple[int, int]]]:
                 line = line[:cap] + b"\n"
             parts.append(line)
     return b"".join(parts), truncated
+
+
+SCAN_CHUNK = 8 << 20  # bytes ``_chunks_within_cap`` reads at a time
+
+
+def _chunks_within_cap(fh: "BinaryIO", cap: int) -> list[bytes] | None:
+    """The rest of the file in chunks when none of its lines is longer than ``cap`` bytes (its line end not
+    counted), else None, as soon as a chunk shows a longer one: most files are read whole, at the speed of
+    reading, their line lengths measured on the chunks' newline positions; what was read before a longer line
+    is all that is held (its line is not)."""
+    chunks: list[bytes] = []
+    open_line = 0  # bytes of the line still open at the end of the chunks so far
+    while chunk := fh.read(SCAN_CHUNK):
+        ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A)
+        if ends.size == 0:
+            open_line += len(chunk)
+        else:
+            longest = max(open_line + int(ends[0]), int(np.diff(ends).max()) - 1 if ends.size > 1 else 0)
+            if longest > cap:
+                return None
+            open_line = len(chunk) - int(ends[-1]) - 1
+        if open_line > cap:
+            return None
+        chunks.append(chunk)
+    return chunks
 
 
 def _skip_rest_of_line(fh: "BinaryIO") -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
 
 from conftest import read_jsonl
 from dedup import Config, analyse, run
+from dedup import ingest
 from dedup.config import IngestConfig
 from dedup.ingest import decode_bytes, read_inputs, split_lines
 
@@ -95,6 +98,39 @@ def test_a_huge_single_line_is_read_with_a_cap(tmp_path: Path) -> None:
     assert max(len(line) for line in corpus.pages[0].lines) <= cap
     assert any("truncated" in s.reason and s.line == 6 for s in corpus.skipped)
     assert corpus.pages[0].lines[-1] == "Analysts had expected the move after last month's strong jobs report."
+
+
+def capped_reference(data: bytes, cap: int) -> tuple[bytes, list[tuple[int, int]]]:
+    """``read_capped``'s definition, line by line: a line (up to and with its ``\\n``) whose text is longer than
+    ``cap`` bytes keeps its first ``cap`` and a line end, and is listed with its line number and whole length."""
+    kept, cut = [], []
+    for number, line in enumerate(re.findall(rb"[^\n]*\n|[^\n]+$", data), start=1):
+        if len(line.rstrip(b"\n")) > cap:
+            kept.append(line[:cap] + b"\n")
+            cut.append((number, len(line)))
+        else:
+            kept.append(line)
+    return b"".join(kept), cut
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 1 << 20])
+def test_read_capped_matches_its_line_by_line_definition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         chunk: int) -> None:
+    """Files read whole when no line passes the cap, line by line when one does: the same bytes and the same
+    truncated lines either way, wherever the read chunks end (lines of the cap's length and one more, a last
+    line without a line end, empty lines)."""
+    monkeypatch.setattr(ingest, "SCAN_CHUNK", chunk)
+    cap = 5
+    rng = random.Random(chunk)
+    for case in range(60):
+        lengths = [rng.choice([0, 1, cap - 1, cap, cap + 1, 2 * cap + 3]) for _ in range(rng.randint(1, 8))]
+        data = b"\n".join(bytes([97 + n % 26]) * n for n in lengths) + rng.choice([b"", b"\n"])
+        path = tmp_path / f"{case}.txt"
+        path.write_bytes(data)
+        assert ingest.read_capped(path, cap) == capped_reference(data, cap), data
+        with open(path, "rb") as fh:  # within the cap: read whole, not line by line
+            whole = ingest._chunks_within_cap(fh, cap)
+        assert (whole is not None) == (max(lengths) <= cap) and (whole is None or b"".join(whole) == data)
 
 
 def test_broken_symlink_is_skipped(tmp_path: Path) -> None:
