@@ -405,3 +405,37 @@ def test_building_the_report_leaves_its_data_to_reference_counting(tmp_path: Pat
         if was:
             gc.enable()
     assert left == []
+
+
+def page_status(report: Path) -> dict[str, tuple[str, str | None]]:
+    """Status and note of each whole-file page of a report, by input path."""
+    data = json.loads(island(report.read_text(encoding="utf-8")))
+    cols = {c: i for i, c in enumerate(data["cols"]["pages"])}
+    path_col = data["cols"]["sources"].index("path")
+    return {data["sources"][p[cols["source"]]][path_col]: (p[cols["status"]], p[cols["note"]])
+            for p in data["pages"] if p[cols["record"]] is None}
+
+
+def test_pages_are_checked_line_by_line_where_the_run_recorded_no_input_hash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file with the SHA-256 the run recorded holds the pages the run read, and is not checked again; a file
+    without one (the run capped one of its lines) is: text changed in place marks its canonical page changed."""
+    from dedup.report import pages as report_pages
+
+    inputs = write_evil_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    run(inputs, out, Config(), report=False)
+    checked: list[int] = []
+    real = report_pages.check_page
+    monkeypatch.setattr(report_pages, "check_page", lambda lines, blocks: checked.append(len(lines)) or real(lines, blocks))
+    assert {status for status, _ in page_status(build_report(out)).values()} == {"ok"}
+    assert checked == []
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    del summary["inputs"]["sha256"]
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert {status for status, _ in page_status(build_report(out)).values()} == {"ok"}
+    assert len(checked) == len(inputs) - 1 + 6  # two text pages, six JSONL records
+    other = inputs[2]
+    other.write_text(other.read_text(encoding="utf-8").replace("e", "E"), encoding="utf-8")
+    status, note = page_status(build_report(out))[other.as_posix()]
+    assert status == "changed" and note is not None and "differs from corpus.jsonl" in note

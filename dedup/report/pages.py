@@ -1,14 +1,16 @@
 """Report pages: ``Outputs`` -> one ``PageSource`` per input page, with its lines re-read from the inputs.
 
 The second step of ``build_report``. Input files are decoded exactly as ingest decoded them, so line numbers
-match; a page whose file is missing, unreadable or changed since the run (hash, encoding, blank lines or canonical
-text differ) keeps its block labels and gets a status and a note instead of its lines.
+match; a page whose file is missing, unreadable or changed since the run (hash or encoding differ; for a file
+whose hash the run could not record, blank lines or canonical text) keeps its block labels and gets a status and
+a note instead of its lines.
 
     >>> pages = load_pages(load_outputs(Path("reports")), Path.cwd())
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,7 +19,6 @@ from typing import Any, Iterable, Sequence
 
 from .. import formats
 from ..ingest import split_lines
-from ..jsonio import sha256_file
 from ..records import Skipped
 from .outputs import Outputs, _is_int
 
@@ -72,6 +73,7 @@ class InputReader:
         cap = ingest.get("max_line_chars")
         self.max_line_chars = cap if _is_int(cap) and cap > 0 else None
         self._cache: dict[str, tuple[tuple[str, ...] | None, str | None, str | None]] = {}
+        self.verified: set[str] = set()  # files read with the SHA-256 the run recorded: the bytes it read
 
     def file_lines(self, path: str) -> tuple[tuple[str, ...] | None, str, str | None]:
         """(lines, status, note) of one input file, decoded as ingest decodes it."""
@@ -85,15 +87,15 @@ class InputReader:
             return None, "missing", f"{path} is not among the inputs listed in summary.json"
         target = Path(path) if Path(path).is_absolute() else self.root / path
         try:
-            expected = self.hashes.get(path)
-            if isinstance(expected, str) and sha256_file(target) != expected:
-                return None, "changed", f"input file {path} changed since the run (its SHA-256 differs)"
-            decoded = read_text_as_ingest(target, self.max_line_chars)
+            digest, decoded = read_text_as_ingest(target, self.max_line_chars)
         except FileNotFoundError:
             return None, "missing", (f"input file {path} was not found under {self.root}; rebuild the report from "
                                      "the folder the run started in, or pass inputs_root (dedup report --inputs-root)")
         except OSError as err:
             return None, "unreadable", f"input file {path} cannot be read: {err.strerror or err}"
+        expected = self.hashes.get(path)
+        if isinstance(expected, str) and digest != expected:
+            return None, "changed", f"input file {path} changed since the run (its SHA-256 differs)"
         if isinstance(decoded, str):
             return None, "unreadable", f"input file {path} cannot be decoded now: {decoded}"
         text, encoding = decoded
@@ -101,6 +103,8 @@ class InputReader:
         if isinstance(recorded, str) and recorded != encoding:
             return None, "changed", (f"input file {path} changed since the run: it decodes as {encoding}, "
                                      f"the run read it as {recorded}")
+        if isinstance(expected, str):
+            self.verified.add(path)
         return split_lines(text), None, None
 
     def page_lines(self, path: str, record: int | None) -> tuple[tuple[str, ...] | None, str, str | None]:
@@ -129,23 +133,30 @@ class InputReader:
         return split_lines(body), "ok", None
 
 
-def read_text_as_ingest(path: Path, max_line_chars: int | None) -> tuple[str, str] | str:
-    """(text, encoding) of an input file decoded exactly as ingest decodes it, or why it cannot be decoded.
+def read_text_as_ingest(path: Path, max_line_chars: int | None) -> tuple[str, tuple[str, str] | str]:
+    """The SHA-256 of an input file's bytes as ingest reads them, and its (text, encoding) decoded exactly as
+    ingest decodes it, or why it cannot be decoded.
 
-    Uses ingest's own reader (lines capped at ``ingest.max_line_chars``) and decoder, so line numbers match.
+    Uses ingest's own reader (lines capped at ``ingest.max_line_chars``) and decoder, so line numbers match; the
+    run records the SHA-256 of a file none of whose lines it capped, which is then the hash of the whole file.
     """
     from .. import ingest
 
     capped = getattr(ingest, "read_capped", None)
     data = capped(path, max_line_chars)[0] if capped is not None and max_line_chars else path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     decoded = ingest.decode_bytes(data)
     if isinstance(decoded, Skipped):
-        return decoded.reason
-    return decoded[0], decoded[1]
+        return digest, decoded.reason
+    return digest, (decoded[0], decoded[1])
 
 
 def load_pages(outputs: Outputs, root: Path) -> list[PageSource]:
-    """Every page that has blocks, in input order, with its lines re-read and checked against the run."""
+    """Every page that has blocks, in input order, with its lines re-read.
+
+    A page from a file whose SHA-256 is the one the run recorded is the page the run read; the pages of other
+    files are checked line by line: blank lines where the run saw none, or canonical text that is not there now,
+    mark them changed."""
     by_page: dict[PageKey, list[dict[str, Any]]] = defaultdict(list)
     for row in outputs.blocks:
         by_page[_page_key(row)].append(row)
@@ -163,7 +174,8 @@ def load_pages(outputs: Outputs, root: Path) -> list[PageSource]:
         page = PageSource(index, key[0], key[1], blocks)
         lines, page.status, page.note = reader.page_lines(key[0], key[1])
         if lines is not None:
-            problem = check_page(lines, blocks) or _check_canonical(lines, blocks, canon[key], corpus_text)
+            problem = None if key[0] in reader.verified else (
+                check_page(lines, blocks) or _check_canonical(lines, blocks, canon[key], corpus_text))
             if problem:
                 page.status, page.note = "changed", f"{page.where} changed since the run: {problem}"
             else:
