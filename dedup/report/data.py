@@ -54,8 +54,23 @@ class Interner:
 
     def cost(self, texts: Iterable[str]) -> int:
         """Bytes that adding ``texts`` would embed."""
-        new = {t for t in texts if t not in self.index}
-        return sum(len(t.encode("utf-8")) for t in new)
+        return sum(map(_utf8_length, self.new(texts)))
+
+    def new(self, texts: Iterable[str]) -> list[str]:
+        """The distinct ``texts`` not in the table yet, in order."""
+        index = self.index
+        return [t for t in dict.fromkeys(texts) if t not in index]
+
+    def extend(self, texts: list[str], size: int) -> None:
+        """Add ``texts``, distinct and new (``new``), of ``size`` bytes in all (``cost``)."""
+        self.index.update(zip(texts, range(len(self.items), len(self.items) + len(texts))))
+        self.items.extend(texts)
+        self.bytes += size
+
+
+def _utf8_length(text: str) -> int:
+    """Bytes of ``text`` in UTF-8 (its length, for ASCII)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 class Codes:
@@ -68,6 +83,8 @@ class Codes:
     def code(self, value: Any) -> int:
         if value is None:
             return -1
+        if type(value) is str and value in self.index:
+            return self.index[value]
         value = str(value)
         if value not in self.index:
             self.index[value] = len(self.items)
@@ -140,13 +157,14 @@ def _embed_lines(pages: list[PageSource], t: Tables, max_text_bytes: int) -> Non
     for page in pages:
         if page.lines is None:
             continue
-        if t.strings.bytes + t.strings.cost(page.lines) > max_text_bytes:
+        new = t.strings.new(page.lines)
+        size = sum(map(_utf8_length, new))
+        if t.strings.bytes + size > max_text_bytes:
             page.status = "omitted"
             page.note = (f"the text of {page.where} is not embedded: the report's text budget "
                          f"({max_text_bytes // (1024 * 1024)} MiB, max_text_bytes) was spent; line labels are shown")
             continue
-        for line in page.lines:
-            t.strings.add(line)
+        t.strings.extend(new, size)
 
 
 def _page_row(page: PageSource, t: Tables, groups: dict[str, int], occs: list[int], source: int) -> list[Any]:

@@ -97,17 +97,33 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of one output JSONL file, checked for the fields the report relies on."""
     required = REQUIRED_FIELDS.get(path.name, ())
     rows = []
+    loads = json.loads
     try:
         with open(path, encoding="utf-8") as fh:
             for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                rows.append(_parse_row(path, number, line, required))
+                try:
+                    row = loads(line)
+                except ValueError:  # a blank line, or _parse_row names what is wrong
+                    row = None
+                if type(row) is dict and _row_ok(row, required):
+                    rows.append(row)
+                elif line.strip():
+                    rows.append(_parse_row(path, number, line, required))
     except UnicodeDecodeError as err:
         raise ReportError(f"{path}: not UTF-8 ({err.reason}); {RUN_HINT}") from err
     except OSError as err:
         raise ReportError(f"{path}: cannot read: {err.strerror or err}") from err
     return rows
+
+
+def _row_ok(row: dict[str, Any], required: tuple[str, ...]) -> bool:
+    """Whether ``_parse_row`` accepts the row (the checks without the messages, for every row that passes)."""
+    for key in required:
+        if row.get(key) is None:
+            return False
+    start, end = row.get("start_line", 1), row.get("end_line", 1)
+    return (type(start) is int and type(end) is int and 1 <= start <= end
+            and ("path" not in required or isinstance(row["path"], str)))
 
 
 def _parse_row(path: Path, number: int, line: str, required: tuple[str, ...]) -> dict[str, Any]:

@@ -73,6 +73,7 @@ class InputReader:
         cap = ingest.get("max_line_chars")
         self.max_line_chars = cap if _is_int(cap) and cap > 0 else None
         self._cache: dict[str, tuple[tuple[str, ...] | None, str | None, str | None]] = {}
+        self._formats: dict[str, bool] = {}
         self.verified: set[str] = set()  # files read with the SHA-256 the run recorded: the bytes it read
 
     def file_lines(self, path: str) -> tuple[tuple[str, ...] | None, str, str | None]:
@@ -107,13 +108,19 @@ class InputReader:
             self.verified.add(path)
         return split_lines(text), None, None
 
+    def _extracted(self, path: str) -> bool:
+        """Whether a format reader extracted the pages of ``path`` (asked once per file, not once per page)."""
+        if path not in self._formats:
+            self._formats[path] = formats.reader_for(Path(path)) is not None
+        return self._formats[path]
+
     def page_lines(self, path: str, record: int | None) -> tuple[tuple[str, ...] | None, str, str | None]:
         """(lines, status, note) of a page: the whole file, or the text field of JSONL record ``record``.
 
         Pages that a format reader extracted (HTML, feeds, WARC, tables) are not re-extracted here: their view is
         marked omitted with a note saying where their lines are, never reported as changed.
         """
-        if formats.reader_for(Path(path)) is not None:
+        if self._extracted(path):
             where = path if record is None else f"{path} (record {record})"
             return None, "omitted", (f"{where}: text extracted by the {Path(path).suffix or 'format'} reader; the "
                                      "page view shows text and JSONL inputs only. Block line numbers are lines of "
