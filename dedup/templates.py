@@ -34,7 +34,7 @@ from rapidfuzz.distance import LCSseq, Levenshtein
 
 from .candidates import band_neighbours, band_params, components, ranks
 from .config import BoilerplateConfig
-from .fingerprint import Fingerprinter, KeySignatures, batch_shingle_hashes, sorted_unique
+from .fingerprint import Fingerprinter, KeySignatures, batch_word_string_hashes, sorted_unique
 from .normalize import spaced_count, tokens
 from .parallel import MIN_ITEMS, Beside
 from .records import BlockNote
@@ -128,12 +128,13 @@ def _template_pairs(codes: list[Code], candidates: np.ndarray, coverage: float,
             if s or _fixed_count(codes[a], codes[b]) >= n]
 
 
-def _wordset_signatures(seqs: Sequence[Sequence[str]], fp: Fingerprinter, chunk: int = 4096) -> np.ndarray:
-    """MinHash signature of each sequence's word set (its one-word shingles; a repeated word changes no minimum),
-    ``chunk`` sequences at a time."""
-    sigs = np.empty((len(seqs), fp.num_perm), dtype=np.uint32)
-    for start in range(0, len(seqs), chunk):
-        sigs[start:start + chunk] = fp.signatures_of_hash_sets(*batch_shingle_hashes(seqs[start:start + chunk], 1))
+def _wordset_signatures(lines: Sequence[str], fp: Fingerprinter, chunk: int = 4096) -> np.ndarray:
+    """MinHash signature of the word set of each token sequence, given as its tokens joined by spaces (its
+    one-word shingles; a repeated word changes no minimum), ``chunk`` sequences at a time."""
+    sigs = np.empty((len(lines), fp.num_perm), dtype=np.uint32)
+    for start in range(0, len(lines), chunk):
+        sigs[start:start + chunk] = fp.signatures_of_hash_sets(*batch_word_string_hashes(lines[start:start + chunk],
+                                                                                         1))
     return sigs
 
 
@@ -141,7 +142,7 @@ def wordset_signatures_shard(lines: Sequence[str], fp: Fingerprinter) -> tuple[l
     """The distinct token strings among ``lines`` (``" ".join(tokens(text))``) that ``TemplateMiner`` compares
     (``MIN_TOKENS`` to ``MAX_TOKENS`` tokens) and their word-set signatures, one row each."""
     keys = [line for line in dict.fromkeys(lines) if MIN_TOKENS <= spaced_count(line) <= MAX_TOKENS]
-    return keys, _wordset_signatures([tuple(key.split(" ")) for key in keys], fp)
+    return keys, _wordset_signatures(keys, fp)
 
 
 def _candidates(codes: Sequence[Code], sigs: np.ndarray, fp: Fingerprinter, coverage: float = 0.0,
@@ -299,7 +300,7 @@ def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[
     a template are made token tuples.
     """
     if sigs is None:
-        sigs = _wordset_signatures([key.split(" ") for key in keys], fp)
+        sigs = _wordset_signatures(keys, fp)
     codes = _codes(keys)
     return _shapes(keys, codes, _candidates(codes, sigs, fp, config.template_coverage), blocks, config, workers)
 
@@ -330,7 +331,7 @@ def _packed_shapes(packed: list[Any], fp: Fingerprinter, config: BoilerplateConf
     members = [flat[end - count:end] for end, count in zip(ends, counts.tolist())]
     del blocks, flat
     if sigs is None:
-        sigs = _wordset_signatures([key.split(" ") for key in keys], fp)
+        sigs = _wordset_signatures(keys, fp)
     codes = _codes(keys)
     candidates = _candidates(codes, sigs, fp, config.template_coverage)  # in this process: it runs beside others
     del sigs

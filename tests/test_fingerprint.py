@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import fingerprint
-from dedup.fingerprint import (EMPTY, Fingerprinter, batch_shingle_hashes, shingle_hash, shingle_hashes, shingles,
-                               sorted_unique, token_hashes, word_hash)
+from dedup.fingerprint import (EMPTY, Fingerprinter, batch_shingle_hashes, batch_word_string_hashes, shingle_hash,
+                               shingle_hashes, shingles, sorted_unique, token_hashes, word_hash)
 
 WORD = st.one_of(st.sampled_from(["the", "news", "12345678", "123456789", "é", "日本語", "x" * 40, ""]),
                  st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20))
@@ -50,6 +50,19 @@ def test_batch_shingle_hashes_are_the_concatenated_shingle_hashes(docs: list[lis
     parts = [shingle_hashes(d, size) for d in docs]
     assert counts.tolist() == [p.size for p in parts]
     assert hashes.tolist() == [h for p in parts for h in p.tolist()]
+
+
+SPACELESS = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=" "),
+                             min_size=1, max_size=12), max_size=30)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(SPACELESS, max_size=10), st.integers(min_value=1, max_value=6))
+def test_word_strings_hash_as_their_word_lists(docs: list[list[str]], size: int) -> None:
+    """Words joined by single spaces (token strings) give the shingle hashes of the word lists."""
+    hashes, counts = batch_word_string_hashes([" ".join(d) for d in docs], size)
+    expected, expected_counts = batch_shingle_hashes(docs, size)
+    assert counts.tolist() == expected_counts.tolist() and hashes.tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("block_values", [1, 64, 700, 1 << 19])

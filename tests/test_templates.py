@@ -205,7 +205,7 @@ def test_band_neighbours_do_not_depend_on_the_worker_count(monkeypatch: pytest.M
 def test_a_template_is_found_among_lookalikes_in_a_large_bucket() -> None:
     lines = lookalike_corpus(fillers=300)
     seqs = sorted({tuple(templates.tokens(line)) for line in lines})
-    sigs = templates._wordset_signatures(seqs, FP)
+    sigs = templates._wordset_signatures([" ".join(q) for q in seqs], FP)
     bands, rows = band_params(templates.WORDSET_LSH_THRESHOLD, FP.num_perm)
     shares = [i for i, q in enumerate(seqs) if q[:2] == ("shares", "of")]
     largest = 0
@@ -300,7 +300,7 @@ def test_packed_shapes_are_the_shapes_of_the_keys_and_let_their_inputs_go() -> N
     members = [blocks_of[k] for k in keys]
     expected = templates.template_shapes(keys, None, members, FP, BoilerplateConfig())
     assert expected[0]  # the corpus has templates
-    packed = ["\n".join(keys), templates._wordset_signatures([k.split(" ") for k in keys], FP),
+    packed = ["\n".join(keys), templates._wordset_signatures(keys, FP),
               np.array([len(m) for m in members]), np.array([b for m in members for b in m])]
     assert templates._packed_shapes(packed, FP, BoilerplateConfig()) == expected
     assert packed == []
