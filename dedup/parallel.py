@@ -260,19 +260,27 @@ class ShardStream:
 
     def results(self) -> list[Any]:
         """One result per shard, in order (waits for the pool)."""
+        return list(self.each())
+
+    def each(self) -> Iterator[Any]:
+        """One result per shard, in order, each as soon as its shard is done, so the caller can take in the first
+        while the pool computes the last; the pool is stopped after the last (or when the caller stops)."""
         rest, self._pending = self._pending, []
         if self._pool is None and (self.workers <= 1 or len(rest) < MIN_ITEMS):
-            return [self.fn(rest)] if rest or not self._futures else []
+            yield self.fn(rest)
+            return
         for shard in shards(rest, self.workers):
             self._submit(shard)
-        futures, self._futures = self._futures, []  # the caller alone holds the results (it may let them go)
+        futures, self._futures = self._futures, []
+        futures.reverse()
         try:
-            done = [future.result() for future in futures]
+            while futures:  # each result is let go here once yielded: the caller alone holds it
+                result, seconds = futures.pop().result()
+                _WORKER_CPU[0] += seconds
+                yield result
+                del result
         finally:
             self._close()
-        del futures
-        _WORKER_CPU[0] += sum(seconds for _, seconds in done)
-        return [result for result, _ in done]
 
     def _submit(self, shard: Sequence[Any]) -> None:
         if self._pool is None:

@@ -300,22 +300,19 @@ def split_with_facts(corpus: Corpus, config: Config, fp: Fingerprinter, workers:
             if not keep_lines:
                 corpus.pages[n] = page.without_lines()
             stream.add(fresh)
-        parts = stream.results()
-    return _joined_facts(index, rows, distinct, parts, fp)
+        return _joined_facts(index, rows, distinct, stream.each(), fp)
 
 
-def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], parts: list[FactColumns],
+def _joined_facts(index: dict[str, int], rows: list[int], distinct: list[str], parts: Iterator[FactColumns],
                   fp: Fingerprinter) -> TextFacts:
     """One ``TextFacts`` from the columns of each shard of the texts ``distinct`` lists (``index`` gives their
-    rows, ``rows`` the row of each block's text), in order; a feature title sent as None is the text itself
-    (``_sent_features``). Each shard's columns are let go once copied (``parts`` is emptied), so the shards'
+    rows, ``rows`` the row of each block's text), in order, taken in as the shards are done; a feature title sent
+    as None is the text itself (``_sent_features``). Each shard's columns are let go once copied, so the shards'
     signature matrices are not held beside the joined ones."""
     columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
-    grams = _KeyedRows(sum(len(part[6][0]) for part in parts), GRAM_PERM)
-    wordsets = _KeyedRows(sum(len(part[7][0]) for part in parts), fp.num_perm)
-    parts.reverse()
-    while parts:
-        part = parts.pop()
+    grams = _KeyedRows(len(distinct), GRAM_PERM)  # at most a row per text: the pages past the rows used stay unmapped
+    wordsets = _KeyedRows(len(distinct), fp.num_perm)
+    for part in parts:
         row = len(columns[0])
         columns[0].extend(part[0])
         columns[1].extend(_features(sent, text) for sent, text in zip(part[1], distinct[row:row + len(part[1])]))
@@ -344,7 +341,7 @@ class _KeyedRows:
         self.rows += len(keys)
 
     def signatures(self) -> KeySignatures:
-        return KeySignatures(self.index, self.matrix)
+        return KeySignatures(self.index, self.matrix[:self.rows])
 
 
 Keyed = tuple[list[str], np.ndarray]  # keys and their signatures, a row each
