@@ -204,7 +204,7 @@ def decode_bytes(data: bytes) -> tuple[str, str, int] | Skipped:
 
 def split_lines(text: str) -> tuple[str, ...]:
     """Split like Python's text-mode file iteration (universal newlines), without the line ends."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = (text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return tuple(lines)
