@@ -109,7 +109,7 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
     with _timed(result.timings, "write", progress):
         files, summary = outputs.build(result, config)
     with _timed(result.timings, "files", progress):  # reported only: summary.json, written here, has its timings
-        write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
+        write_outputs(out, files, summary, _report_builder(result.timings, progress, workers) if report else None,
                       outputs.WRITTEN_APART if workers > 1 else ())
     return summary
 
@@ -134,7 +134,7 @@ def _run_with_state(inputs: list[Path], out: Path, config: Config, path: Path, p
             files.update({name: list(files[name]) for name in ROWS_READ})  # read again after they are written
             annotate(files, summary, plan, saved.earlier_clusters(), path)
         with _timed(result.timings, "files", progress):  # reported only, as in ``run``
-            write_outputs(out, files, summary, _report_builder(result.timings, progress) if report else None,
+            write_outputs(out, files, summary, _report_builder(result.timings, progress, workers) if report else None,
                           outputs.WRITTEN_APART if workers > 1 else ())
         with _timed(result.timings, "state", progress):
             saved.save(plan, [p.as_posix() for p in inputs], result, memo, files, _fingerprinter(config), config)
@@ -147,13 +147,13 @@ def _fingerprinter(config: Config) -> Fingerprinter:
                          shingle_size=config.fingerprint.shingle_size)
 
 
-def _report_builder(timings: dict[str, float], progress: Progress | None) -> Callable[[Path], None]:
+def _report_builder(timings: dict[str, float], progress: Progress | None, workers: int) -> Callable[[Path], None]:
     """Builds report.html into the staging folder, so it is committed with the files it describes."""
     from .report import build_report
 
     def build(staging: Path) -> None:
         with _timed(timings, "report", progress):
-            build_report(staging)
+            build_report(staging, workers=workers)
 
     return build
 

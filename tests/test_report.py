@@ -439,3 +439,27 @@ def test_pages_are_checked_line_by_line_where_the_run_recorded_no_input_hash(
     other.write_text(other.read_text(encoding="utf-8").replace("e", "E"), encoding="utf-8")
     status, note = page_status(build_report(out))[other.as_posix()]
     assert status == "changed" and note is not None and "differs from corpus.jsonl" in note
+
+
+def test_readability_scored_by_a_process_of_its_own_is_the_same(evil_out: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large runs score readability in a second process: the scores, and so the report's bytes, are those of
+    scoring in the report's own process; the process is gone when the report is built or fails."""
+    import multiprocessing
+
+    import dedup.report as report
+    from dedup.report.stats import Readability
+
+    samples = {"a.txt": "The council approved the budget on Monday. Critics said it was rushed.",
+               "b.txt": "Shares rose. " * 40}
+    assert Readability(workers=2).scores(samples) == Readability(workers=1).scores(samples)
+    assert Readability(workers=2).scores({})[1] == {}
+    out = tmp_path / "out"
+    shutil.copytree(evil_out, out)
+    single = build_report(out, workers=1).read_bytes()
+    monkeypatch.setattr(report, "READABILITY_PROCESS_MIN_ARTICLES", 0)
+    assert build_report(out, workers=2).read_bytes() == single
+    (out / "corpus.jsonl").unlink()
+    with pytest.raises(ReportError):
+        build_report(out, workers=2)
+    assert not multiprocessing.active_children()

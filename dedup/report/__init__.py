@@ -26,13 +26,17 @@ page and its atomic write).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from ..parallel import no_cycle_collection
+from ..parallel import default_workers, no_cycle_collection
 from .data import DEFAULT_MAX_TEXT_BYTES, build_data, word_diff
 from .outputs import REPORT_NAME, Outputs, ReportError, load_outputs
 from .pages import PageSource, load_pages
 from .render import island_json, render, write_atomic
+from .stats import Readability
+
+READABILITY_PROCESS_MIN_ARTICLES = 20_000  # below this, textstat is imported and run where the report is built
 
 __all__ = ["DEFAULT_MAX_TEXT_BYTES", "REPORT_NAME", "Outputs", "PageSource", "ReportError", "build_data",
            "build_report", "island_json", "load_outputs", "load_pages", "render", "word_diff", "write_atomic"]
@@ -40,20 +44,27 @@ __all__ = ["DEFAULT_MAX_TEXT_BYTES", "REPORT_NAME", "Outputs", "PageSource", "Re
 
 @no_cycle_collection()  # the rows and the page lines are millions of objects in no cycle
 def build_report(out_dir: Path, *, inputs_root: Path | None = None,
-                 max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> Path:
+                 max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES, workers: int | None = None) -> Path:
     """Build ``out_dir/report.html`` from the output files in ``out_dir``; return its path.
 
     Relative input paths are resolved against ``inputs_root`` (default: the current folder, where ``dedup run``
-    was started). Raises ``ReportError`` when an output file is missing or damaged.
+    was started). With ``workers`` > 1 (default: the CPUs available) and a run of
+    ``READABILITY_PROCESS_MIN_ARTICLES`` or more, readability is scored by a second process (``Readability``); the
+    report does not depend on it. Raises ``ReportError`` when an output file is missing or damaged.
     """
     if max_text_bytes < 0:
         raise ValueError(f"max_text_bytes={max_text_bytes}: give 0 or more bytes of page text to embed")
     out_dir = Path(out_dir)
-    outputs = load_outputs(out_dir)
-    for stale in out_dir.glob(".report-*.tmp"):
-        stale.unlink(missing_ok=True)
-    pages = load_pages(outputs, Path(inputs_root) if inputs_root is not None else Path.cwd())
-    html = render(build_data(outputs, pages, max_text_bytes=max_text_bytes))
+    workers = default_workers() if workers is None else workers
+    scorer = Readability(workers if _articles(out_dir) >= READABILITY_PROCESS_MIN_ARTICLES else 1)
+    try:
+        outputs = load_outputs(out_dir)
+        for stale in out_dir.glob(".report-*.tmp"):
+            stale.unlink(missing_ok=True)
+        pages = load_pages(outputs, Path(inputs_root) if inputs_root is not None else Path.cwd())
+        html = render(build_data(outputs, pages, max_text_bytes=max_text_bytes, scorer=scorer))
+    finally:
+        scorer.close()
     target = out_dir / REPORT_NAME
     try:
         write_atomic(target, html)
@@ -61,3 +72,12 @@ def build_report(out_dir: Path, *, inputs_root: Path | None = None,
         raise ReportError(f"{target}: cannot write the report: {err.strerror or err}; check the folder's "
                           "permissions and free space") from err
     return target
+
+
+def _articles(out_dir: Path) -> int:
+    """The articles the run's summary.json counts, or 0 where it cannot say (``load_outputs`` reports why)."""
+    try:
+        counts = json.loads((out_dir / "summary.json").read_text(encoding="utf-8")).get("counts")
+        return int(counts.get("occurrences", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from .outputs import Outputs, _finite, _int_or_zero, _is_int, _str_or_none
 from .pages import PageKey, PageSource, _page_key, occurrence_paragraphs
-from .stats import overview, readability_note, source_table
+from .stats import Readability, overview, readability_note, source_table
 
 DEFAULT_MAX_TEXT_BYTES = 48 * 1024 * 1024
 DIFF_MAX_WORDS = 20000
@@ -111,9 +111,10 @@ class Tables:
         return self.styles.setdefault(key, len(self.styles))
 
 
-def build_data(outputs: Outputs, pages: list[PageSource], *,
-               max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> dict[str, Any]:
-    """The JSON-ready data island: string table, pages, occurrences, stories, groups, templates, sources."""
+def build_data(outputs: Outputs, pages: list[PageSource], *, max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
+               scorer: Readability | None = None) -> dict[str, Any]:
+    """The JSON-ready data island: string table, pages, occurrences, stories, groups, templates, sources
+    (readability by ``scorer``, or here)."""
     t = Tables()
     group_index = {row["group_id"]: i for i, row in enumerate(outputs.groups)}
     page_index = {(p.path, p.record): p.index for p in pages}
@@ -123,7 +124,7 @@ def build_data(outputs: Outputs, pages: list[PageSource], *,
     page_occs: dict[int, list[int]] = defaultdict(list)
     for i, row in enumerate(outputs.occurrences):
         page_occs[page_index[_page_key(row)]].append(i)
-    sources = source_table(outputs, pages)
+    sources, method = source_table(outputs, pages, scorer)
     source_index = {row["path"]: i for i, row in enumerate(sources)}
     page_rows = [_page_row(p, t, group_index, page_occs[p.index], source_index[p.path]) for p in pages]
     occ_rows = _occurrence_rows(outputs, pages, page_index, story_index, t)
@@ -136,7 +137,7 @@ def build_data(outputs: Outputs, pages: list[PageSource], *,
         "format": 1,
         "cols": {"pages": PAGE_COLS, "occurrences": OCC_COLS, "stories": STORY_COLS, "styles": STYLE_COLS,
                  "groups": GROUP_COLS, "templates": TEMPLATE_COLS, "sources": SOURCE_COLS},
-        "meta": _meta(outputs, pages, max_text_bytes, len(sources)),
+        "meta": _meta(outputs, pages, max_text_bytes, len(sources), method),
         "overview": overview(outputs, pages, sources),
         "strings": t.strings.items,
         "labels": t.labels.items,
@@ -310,11 +311,12 @@ def _plain_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int, sources: int) -> dict[str, Any]:
+def _meta(outputs: Outputs, pages: list[PageSource], max_text_bytes: int, sources: int, method: str
+          ) -> dict[str, Any]:
     """Run parameters and notes shown in the overview and used by the page script."""
     s = outputs.summary
     statuses = Counter(p.status for p in pages)
     return {"canonical_rule": _str_or_none(s.get("canonical_rule")), "config": s.get("config"),
             "versions": s.get("versions"), "counts": s.get("counts"), "skipped": s.get("skipped"),
             "page_status": dict(sorted(statuses.items())), "max_text_bytes": max_text_bytes,
-            "readability": readability_note(sources), "templates_file": outputs.templates is not None}
+            "readability": readability_note(sources, method), "templates_file": outputs.templates is not None}

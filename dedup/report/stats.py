@@ -80,8 +80,10 @@ def readability(text: str) -> tuple[float | None, float | None]:
                                                                              - 15.59, 1)
 
 
-def source_table(outputs: Outputs, pages: list[PageSource]) -> list[dict[str, Any]]:
-    """Per input file: articles, stories, duplicate rate, boilerplate share, readability (pandas)."""
+def source_table(outputs: Outputs, pages: list[PageSource], scorer: Readability | None = None
+                 ) -> tuple[list[dict[str, Any]], str]:
+    """Per input file: articles, stories, duplicate rate, boilerplate share, readability (pandas, and ``scorer``
+    or this process for readability); and how readability was computed."""
     import pandas as pd
 
     occ = pd.DataFrame({"path": [r["path"] for r in outputs.occurrences],
@@ -106,13 +108,14 @@ def source_table(outputs: Outputs, pages: list[PageSource]) -> list[dict[str, An
     table["removed_share"] = (table["removed"] / table["lines"].where(table["lines"] > 0)).round(4)
     scored = scored_sources({str(path): int(n) for path, n in table["articles"].items()})
     samples = _clean_samples(outputs, pages, scored)
+    method, scores = (scorer or Readability()).scores({path: text for path, text in samples.items() if text.strip()})
     encodings = (outputs.summary.get("inputs") or {}).get("encodings") or {}
     rows = []
     columns = {name: table[name].tolist() for name in table.columns}  # a Series per row costs ~30 us
     for n, path in enumerate(table.index.tolist()):
         rec = {name: values[n] for name, values in columns.items()}
         sample = samples.get(str(path), "")
-        fre, grade = readability(sample)
+        fre, grade = scores.get(str(path), (None, None))
         rows.append({"path": str(path), "encoding": _str_or_none(encodings.get(path)), "pages": int(rec["pages"]),
                      "available": int(rec["available"]), "articles": int(rec["articles"]),
                      "stories": int(rec["stories"]), "canonical": int(rec["canonical"]),
@@ -120,7 +123,61 @@ def source_table(outputs: Outputs, pages: list[PageSource]) -> list[dict[str, An
                      "boilerplate_share": _clean_float(rec["boilerplate_share"]),
                      "removed_share": _clean_float(rec["removed_share"]), "words": len(sample.split()),
                      "flesch": fre, "grade": grade})
-    return rows
+    return rows, method
+
+
+Scores = dict[str, tuple[float | None, float | None]]
+
+
+class Readability:
+    """``readability`` of the source samples, by a process of its own when ``workers`` > 1: started with the
+    report, it imports textstat (with nltk and scipy: ~0.9 s, more than the scoring) while the output files are
+    read, then scores the samples it is sent. The scores and the method are those this process would compute."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self._conn: Any = None
+        if workers > 1:
+            from ..parallel import _main_script_hidden, _pool_context
+
+            context = _pool_context()
+            self._conn, theirs = context.Pipe()
+            with _main_script_hidden():
+                self._process = context.Process(target=_serve_readability, args=(theirs,), daemon=True)
+                self._process.start()
+            theirs.close()
+
+    def scores(self, samples: dict[str, str]) -> tuple[str, Scores]:
+        """(method, {path: (Flesch reading ease, grade)}) of the non-blank ``samples``."""
+        if self._conn is not None:
+            try:
+                self._conn.send(samples)
+                return self._conn.recv()  # type: ignore[no-any-return]
+            except (EOFError, OSError):  # the process is gone: score here
+                pass
+            finally:
+                self.close()
+        return readability_method(), {path: readability(text) for path, text in samples.items()}
+
+    def close(self) -> None:
+        """Stop the process, if one was started and is still there."""
+        if self._conn is not None:
+            self._conn.close()
+            self._process.join()
+            self._conn = None
+
+
+def _serve_readability(conn: Any) -> None:
+    """``Readability``'s process: import textstat, then score the samples it is sent (none: the report stopped)."""
+    try:
+        method = readability_method()
+        import textstat  # noqa: F401  (loaded before the samples come)
+
+        samples = conn.recv()
+        conn.send((method, {path: readability(text) for path, text in samples.items()}))
+    except (EOFError, OSError):
+        pass
+    finally:
+        conn.close()
 
 
 def _clean_float(value: Any) -> float | None:
@@ -136,12 +193,11 @@ def scored_sources(articles: dict[str, int]) -> set[str]:
     return set(sorted(articles, key=lambda path: (-articles[path], path))[:READABILITY_MAX_SOURCES])
 
 
-def readability_note(sources: int) -> str:
-    """How readability is computed, and which sources are scored when not all are."""
+def readability_note(sources: int, method: str) -> str:
+    """How readability is computed (``method``), and which sources are scored when not all are."""
     if sources <= READABILITY_MAX_SOURCES:
-        return readability_method()
-    return (f"{readability_method()}; scored for the {READABILITY_MAX_SOURCES:,} sources with the most articles, "
-            f"of {sources:,}")
+        return method
+    return f"{method}; scored for the {READABILITY_MAX_SOURCES:,} sources with the most articles, of {sources:,}"
 
 
 def sample_words(sources: int) -> int:
