@@ -189,17 +189,12 @@ def _occurrence_rows(outputs: Outputs, pages: list[PageSource], page_index: dict
     """One row per occurrence; near copies carry a word diff against their story's canonical text."""
     corpus_text = {row["cluster_id"]: row.get("text") if isinstance(row.get("text"), str) else None
                    for row in outputs.corpus}
-    blocks_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in outputs.blocks:
-        if row.get("occurrence_id") is not None:
-            blocks_of[row["occurrence_id"]].append(row)
     rows = []
     for row in outputs.occurrences:
         p = page_index[_page_key(row)]
         diff, diff_note = None, None
         if row.get("match") == "near" and not row.get("canonical"):
-            diff, diff_note = _near_diff(row, pages[p], blocks_of[row["occurrence_id"]],
-                                         corpus_text.get(row["cluster_id"]))
+            diff, diff_note = _near_diff(row, pages[p], corpus_text.get(row["cluster_id"]))
         similarity = row.get("similarity")
         rows.append([row["occurrence_id"], p, row["start_line"], row["end_line"], _intern(t, row.get("title")),
                      story_index[row["cluster_id"]], 1 if row.get("canonical") else 0,
@@ -208,14 +203,15 @@ def _occurrence_rows(outputs: Outputs, pages: list[PageSource], page_index: dict
     return rows
 
 
-def _near_diff(row: dict[str, Any], page: PageSource, blocks: list[dict[str, Any]],
-               canonical_text: str | None) -> tuple[list[list[Any]] | None, str | None]:
-    """Word diff of a near copy against the canonical text, or the reason there is none."""
+def _near_diff(row: dict[str, Any], page: PageSource, canonical_text: str | None
+               ) -> tuple[list[list[Any]] | None, str | None]:
+    """Word diff of a near copy (its blocks are among its page's) against the canonical text, or the reason
+    there is none."""
     if canonical_text is None:
         return None, "the canonical text is missing from corpus.jsonl"
     if page.lines is None:
         return None, f"no diff: {page.note or 'the input page is unavailable'}"
-    copy_text = " ".join(occurrence_paragraphs(page.lines, blocks, row["occurrence_id"]))
+    copy_text = " ".join(occurrence_paragraphs(page.lines, page.blocks, row["occurrence_id"]))
     return word_diff(canonical_text.split(), copy_text.split()), None
 
 
@@ -229,21 +225,19 @@ def word_diff(a: list[str], b: list[str], context: int = DIFF_CONTEXT_WORDS) -> 
 
     a, b = a[:DIFF_MAX_WORDS], b[:DIFF_MAX_WORDS]
     segments: list[list[Any]] = []
-    for op in Levenshtein.opcodes(a, b):
-        old, new = " ".join(a[op.src_start:op.src_end]), " ".join(b[op.dest_start:op.dest_end])
-        if op.tag == "equal":
-            words = a[op.src_start:op.src_end]
-            if len(words) > 2 * context + 1:
-                segments.append(["=", " ".join(words[:context]), len(words) - 2 * context,
-                                 " ".join(words[-context:])])
+    for tag, a_start, a_end, b_start, b_end in Levenshtein.opcodes(a, b).as_list():
+        if tag == "equal":
+            if a_end - a_start > 2 * context + 1:
+                segments.append(["=", " ".join(a[a_start:a_start + context]), a_end - a_start - 2 * context,
+                                 " ".join(a[a_end - context:a_end])])
             else:
-                segments.append(["=", old])
-        elif op.tag == "delete":
-            segments.append(["-", old])
-        elif op.tag == "insert":
-            segments.append(["+", new])
+                segments.append(["=", " ".join(a[a_start:a_end])])
+        elif tag == "delete":
+            segments.append(["-", " ".join(a[a_start:a_end])])
+        elif tag == "insert":
+            segments.append(["+", " ".join(b[b_start:b_end])])
         else:
-            segments.append(["~", old, new])
+            segments.append(["~", " ".join(a[a_start:a_end]), " ".join(b[b_start:b_end])])
     return segments
 
 
