@@ -106,11 +106,13 @@ def run(inputs: list[Path], out: Path, config: Config | None = None, *,
     if state is not None:
         return _run_with_state(inputs, out, config, state, progress, report, workers)
     result = analyse(inputs, config, progress=progress, workers=workers)
-    with _timed(result.timings, "write", progress):
+    timings = result.timings
+    with _timed(timings, "write", progress):
         files, summary = outputs.build(result, config)
-    with _timed(result.timings, "files", progress):  # reported only: summary.json, written here, has its timings
-        write_outputs(out, files, summary, _report_builder(result.timings, progress, workers) if report else None,
-                      outputs.WRITTEN_APART if workers > 1 else ())
+    del result  # the rows' generators hold what they need, and let it go once written: the report has the memory
+    with _timed(timings, "files", progress):  # reported only: summary.json, written here, has its timings
+        write_outputs(out, files, summary, _report_builder(timings, progress, workers) if report else None,
+                      outputs.WRITTEN_APART if workers > 1 else (), release=True)
     return summary
 
 

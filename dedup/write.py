@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator
 
-from .parallel import Beside
+from .parallel import Beside, release_free_memory
 
 STAGING_PREFIX = ".dedup-staging-"
 KILL_AT_ENV = "DEDUP_KILL_AT"  # fault injection for the crash-safety tests: kill the process at a named point
@@ -85,10 +85,13 @@ JOURNAL = ".dedup-commit"
 
 
 def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary: dict[str, Any],
-                  extra: Callable[[Path], None] | None = None, apart: Collection[str] = ()) -> None:
+                  extra: Callable[[Path], None] | None = None, apart: Collection[str] = (),
+                  release: bool = False) -> None:
     """Write JSONL files and summary.json (with file hashes) into ``out`` as one commit; rows given as generators
     are made as they are written. The files named in ``apart`` are written (their rows made too) by a process
-    forked from this one meanwhile, where the platform has fork; the bytes are the same either way.
+    forked from this one meanwhile, where the platform has fork; the bytes are the same either way. With
+    ``release``, ``jsonl`` is emptied once its files are written, so that what its generators hold (a whole
+    run's results) is let go before ``extra`` runs.
 
     ``extra(staging)`` may add derived files (the HTML report) to the staging folder before the commit; they
     are moved in with the rest. A run killed before the journal is written leaves the previous outputs; one
@@ -100,6 +103,9 @@ def write_outputs(out: Path, jsonl: dict[str, Iterable[dict[str, Any]]], summary
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
         hashes = _write_jsonl(staging, jsonl, apart)
+        if release:
+            jsonl.clear()
+            release_free_memory()
         summary = dict(summary, files=hashes)
         _write_file(staging / "summary.json", [json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=2)
                                                + "\n"])

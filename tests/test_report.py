@@ -463,3 +463,26 @@ def test_readability_scored_by_a_process_of_its_own_is_the_same(evil_out: Path, 
     with pytest.raises(ReportError):
         build_report(out, workers=2)
     assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_lets_its_results_go_before_it_builds_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               workers: int) -> None:
+    """`dedup run` builds the report once the rows are written; by then the run's results (corpus, notes,
+    contents: most of its memory) are let go, so the two do not peak together."""
+    import gc
+
+    import dedup.report as report
+    from dedup.pipeline import Result
+    from dedup.records import Corpus
+
+    alive: list[str] = []
+    real = report.build_report
+
+    def build(staging: Path, **options: Any) -> Path:
+        alive.extend(type(o).__name__ for o in gc.get_objects() if isinstance(o, (Result, Corpus)))
+        return real(staging, **options)
+
+    monkeypatch.setattr(report, "build_report", build)
+    run(write_evil_inputs(tmp_path / "in"), tmp_path / "out", Config(), workers=workers)
+    assert (tmp_path / "out" / "report.html").is_file() and alive == []
