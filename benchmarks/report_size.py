@@ -8,6 +8,7 @@ hold three articles in about 40 lines. With Chromium installed it also loads the
 reads DOMContentLoaded, first contentful paint and the moment the script has parsed the data and rendered.
 
     python -m benchmarks.report_size --articles 20000
+    python -m benchmarks.report_size --outputs OUT --inputs-root DIR   # the report of a real run, rebuilt in place
 """
 
 from __future__ import annotations
@@ -275,7 +276,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="write inputs and outputs here and keep them")
+    parser.add_argument("--outputs", type=Path, help="time the report of this run's output folder instead of "
+                        "fabricated outputs (report.html is rebuilt there, as `dedup report DIR` does)")
+    parser.add_argument("--inputs-root", type=Path, default=Path("."),
+                        help="with --outputs: the folder the run was started in (default: here)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the headless-Chromium timings")
     args = parser.parse_args(argv)
+    if args.outputs is not None:
+        return time_run_report(args.outputs, args.inputs_root, browser=not args.no_browser)
     root = args.keep or Path(tempfile.mkdtemp(prefix="dedup-report-bench-"))
     try:
         start = time.perf_counter()
@@ -298,6 +306,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def time_run_report(out: Path, inputs_root: Path, browser: bool = True) -> int:
+    """Build the report of an existing run's outputs in place and print its row (with the CPU time of this
+    process, which a slower host raises while the work stays the same)."""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    counts = summary.get("counts", {})
+    start, cpu = time.perf_counter(), time.process_time()
+    report = build_report(out, inputs_root=inputs_root)
+    build, cpu = time.perf_counter() - start, time.process_time() - cpu
+    timings = browser_timings(report) if browser else None
+    shown = {key: f"{timings[key]:.2f}" if timings and key in timings else "n/a" for key in ("dcl", "fcp", "ready")}
+    print("| articles | pages | report.html (MB) | build (s) | build CPU, this process (s) | DOMContentLoaded (s) "
+          "| first paint (s) | interactive (s) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"| {counts.get('occurrences')} | {counts.get('pages')} | {report.stat().st_size / 1e6:.1f} | {build:.1f} "
+          f"| {cpu:.1f} | {shown['dcl']} | {shown['fcp']} | {shown['ready']} |")
     return 0
 
 

@@ -486,3 +486,17 @@ def test_a_run_lets_its_results_go_before_it_builds_the_report(tmp_path: Path, m
     monkeypatch.setattr(report, "build_report", build)
     run(write_evil_inputs(tmp_path / "in"), tmp_path / "out", Config(), workers=workers)
     assert (tmp_path / "out" / "report.html").is_file() and alive == []
+
+
+def test_the_report_benchmark_times_a_real_runs_outputs(evil_out: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.report_size import main
+
+    out = tmp_path / "out"
+    shutil.copytree(evil_out, out)
+    (out / "report.html").unlink()
+    assert main(["--outputs", str(out), "--no-browser"]) == 0
+    row = capsys.readouterr().out.strip().splitlines()[-1].split("|")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert int(row[1]) == summary["counts"]["occurrences"] and int(row[2]) == summary["counts"]["pages"]
+    assert (out / "report.html").read_bytes() == (evil_out / "report.html").read_bytes()
