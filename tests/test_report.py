@@ -500,3 +500,17 @@ def test_the_report_benchmark_times_a_real_runs_outputs(evil_out: Path, tmp_path
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert int(row[1]) == summary["counts"]["occurrences"] and int(row[2]) == summary["counts"]["pages"]
     assert (out / "report.html").read_bytes() == (evil_out / "report.html").read_bytes()
+
+
+def test_readability_is_scored_here_when_no_process_can_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing.context
+
+    from dedup.report.stats import Readability
+
+    def refuse(self: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkServerProcess, "start", refuse)
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refuse)
+    samples = {"a.txt": "The council approved the budget on Monday. Critics said it was rushed."}
+    assert Readability(workers=2).scores(samples) == Readability(workers=1).scores(samples)

@@ -141,10 +141,15 @@ class Readability:
 
             context = _pool_context()
             self._conn, theirs = context.Pipe()
-            with _main_script_hidden():
-                self._process = context.Process(target=_serve_readability, args=(theirs,), daemon=True)
-                self._process.start()
-            theirs.close()
+            try:
+                with _main_script_hidden():
+                    self._process = context.Process(target=_serve_readability, args=(theirs,), daemon=True)
+                    self._process.start()
+            except OSError:  # no process can be started here (a limit on processes): score in this one
+                self._conn.close()
+                self._conn = None
+            finally:
+                theirs.close()
 
     def scores(self, samples: dict[str, str]) -> tuple[str, Scores]:
         """(method, {path: (Flesch reading ease, grade)}) of the non-blank ``samples``."""
