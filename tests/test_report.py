@@ -427,7 +427,8 @@ def test_pages_are_checked_line_by_line_where_the_run_recorded_no_input_hash(
     run(inputs, out, Config(), report=False)
     checked: list[int] = []
     real = report_pages.check_page
-    monkeypatch.setattr(report_pages, "check_page", lambda lines, blocks: checked.append(len(lines)) or real(lines, blocks))
+    monkeypatch.setattr(report_pages, "check_page",
+                        lambda lines, blocks: checked.append(len(lines)) or real(lines, blocks))
     assert {status for status, _ in page_status(build_report(out)).values()} == {"ok"}
     assert checked == []
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
