@@ -12,6 +12,11 @@ Choose ``SHARE`` by running the signature anchors under it: with 0.365 on 2026-1
 --articles 2000 --e2e 0`` printed 138, 744, 1,551 and 3,190 articles/s for datasketch ``update``, ``update_batch``,
 ``bulk`` + xxhash and rensa, where issue #8's table gives ~135, ~750, ~1,200-1,600 and ~3,100-3,700.
 
+The cap is a share of whatever speed the host gives, so the reference speed holds only while the host runs at the
+speed it had when ``SHARE`` was chosen. Before and after the command, uncapped, it times a plain Python loop of
+10^7 additions (``host_probe``) and prints both: 0.50-0.53 s when 0.365 was chosen; a slower probe means slower
+figures under the same cap.
+
 Needs root and the cgroup v1 ``cpu`` controller mounted at ``/sys/fs/cgroup/cpu`` (it says so if not).
 
     python -m benchmarks.slowdown 0.365 -- .venv/bin/dedup run FILE --out DIR --no-report
@@ -108,18 +113,37 @@ def _remove(group: Path) -> None:
             time.sleep(0.02)
 
 
+PROBE_ADDITIONS = 10_000_000
+PROBE_AT_REFERENCE = "0.50-0.53 s"  # the probe when SHARE = 0.365 gave issue #8's anchors
+
+
+def host_probe(additions: int = PROBE_ADDITIONS) -> float:
+    """Seconds a plain Python loop of ``additions`` additions takes here, uncapped: the host's speed now. The loop
+    runs at module level, on global names, as the ``python3 -c`` loop whose times the notes record."""
+    code = compile(f"x = 0\nfor i in range({int(additions)}):\n    x += i\n", "<host probe>", "exec")
+    start = time.perf_counter()
+    exec(code, {})
+    return time.perf_counter() - start
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m benchmarks.slowdown SHARE -- COMMAND ...``."""
+    """CLI: ``python -m benchmarks.slowdown [--no-probe] SHARE -- COMMAND ...``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slowdown", description=__doc__.split("\n\n")[0])
     parser.add_argument("share", type=float, help="speed of each core as a share of this machine's (0 < SHARE <= 1)")
+    parser.add_argument("--no-probe", dest="probe", action="store_false",
+                        help="skip timing the host's speed before and after the command")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command to run")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not 0 < args.share <= 1 or not command:
         parser.error("give a SHARE in (0, 1] and a command after --")
+    before = host_probe() if args.probe else None
     rc, wall, processes = run_slowed(command, args.share)
     print(f"slowdown: {wall:.1f} s wall with every core at {args.share} of its speed ({processes} processes)",
           file=sys.stderr)
+    if before is not None:
+        print(f"slowdown: host probe (10^7 additions, uncapped) {before:.2f} s before, {host_probe():.2f} s after; "
+              f"{PROBE_AT_REFERENCE} when the reference share was chosen", file=sys.stderr)
     return rc
 
 

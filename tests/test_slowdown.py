@@ -4,6 +4,7 @@ root and a cgroup v1 cpu controller, and is checked by the anchors it is calibra
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.slowdown import CPU_ROOT, descendants, run_slowed
+from benchmarks.slowdown import CPU_ROOT, descendants, host_probe, main, run_slowed
 
 
 def _fake_proc(tmp_path: Path, parents: dict[int, int], names: dict[int, str]) -> Path:
@@ -55,3 +56,18 @@ def test_a_command_that_cannot_start_is_named_and_leaves_no_group() -> None:
     with pytest.raises(SystemExit, match="cannot start '/no/such/command'"):
         run_slowed(["/no/such/command"], 0.5)
     assert {p.name for p in CPU_ROOT.iterdir()} == before
+
+
+def test_the_host_probe_times_a_loop_and_grows_with_it() -> None:
+    short, long = host_probe(100_000), host_probe(2_000_000)
+    assert 0 < short < long
+
+
+@pytest.mark.skipif(not os.access(CPU_ROOT, os.W_OK) or not (CPU_ROOT / "cgroup.procs").exists(),
+                    reason="needs root and a cgroup v1 cpu controller")
+def test_the_host_speed_is_printed_before_and_after(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["0.5", "--", "true"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"host probe \(10\^7 additions, uncapped\) \d+\.\d\d s before, \d+\.\d\d s after", err), err
+    assert main(["--no-probe", "0.5", "--", "true"]) == 0
+    assert "host probe" not in capsys.readouterr().err
