@@ -104,10 +104,10 @@ class Tables:
 
     def style(self, row: dict[str, Any], groups: dict[str, int]) -> int:
         """Index of the (label, kind, reason, group, support) combination of a block row."""
-        support, group = row.get("support"), row.get("group_id")
+        support = row.get("support")
         key = (self.labels.code(row["label"]), self.kinds.code(row.get("kind")), self.reasons.code(row.get("reason")),
-               groups.get(group, -1) if group is not None else -1,
-               support if type(support) is int else 0)  # a JSON number, or true/false (not counts)
+               groups.get(row.get("group_id"), -1) if row.get("group_id") is not None else -1,
+               support if _is_int(support) else 0)
         return self.styles.setdefault(key, len(self.styles))
 
 

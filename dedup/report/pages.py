@@ -165,9 +165,8 @@ def load_pages(outputs: Outputs, root: Path) -> list[PageSource]:
     files are checked line by line: blank lines where the run saw none, or canonical text that is not there now,
     mark them changed."""
     by_page: dict[PageKey, list[dict[str, Any]]] = defaultdict(list)
-    for row in outputs.blocks:  # _page_key, inline: once per block row
-        record = row.get("record")
-        by_page[row["path"], record if type(record) is int else None].append(row)
+    for row in outputs.blocks:
+        by_page[_page_key(row)].append(row)
     for row in outputs.occurrences:
         by_page.setdefault(_page_key(row), [])
     reader = InputReader(root, outputs.summary)
