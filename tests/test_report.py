@@ -515,3 +515,26 @@ def test_readability_is_scored_here_when_no_process_can_start(monkeypatch: pytes
     monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refuse)
     samples = {"a.txt": "The council approved the budget on Monday. Critics said it was rushed."}
     assert Readability(workers=2).scores(samples) == Readability(workers=1).scores(samples)
+
+
+@pytest.mark.parametrize("row, message", [
+    ({"path": "a.txt", "start_line": 1, "end_line": 2}, r"blocks\.jsonl:2: field 'label' is missing"),
+    ({"path": "a.txt", "start_line": 3, "end_line": 2, "label": "content"},
+     r"blocks\.jsonl:2: start_line 3 and end_line 2 must be line numbers"),
+    ({"path": "a.txt", "start_line": True, "end_line": 2, "label": "content"},
+     r"blocks\.jsonl:2: start_line True and end_line 2 must be line numbers"),
+    ({"path": 7, "start_line": 1, "end_line": 2, "label": "content"},
+     r"blocks\.jsonl:2: field 'path' must be a string, got 7"),
+    ([1, 2], r"blocks\.jsonl:2: expected a JSON object, got list"),
+])
+def test_each_output_row_is_checked_and_a_bad_one_named_by_file_and_line(tmp_path: Path, row: Any,
+                                                                         message: str) -> None:
+    from dedup.report.outputs import read_rows
+
+    good = {"path": "a.txt", "start_line": 1, "end_line": 1, "label": "content"}
+    path = tmp_path / "blocks.jsonl"
+    path.write_text(f"{json.dumps(good)}\n{json.dumps(row)}\n\n", encoding="utf-8")
+    with pytest.raises(ReportError, match=message):
+        read_rows(path)
+    path.write_text(f"{json.dumps(good)}\n\n  \n{json.dumps(good)}\n", encoding="utf-8")
+    assert read_rows(path) == [good, good]

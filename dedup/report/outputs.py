@@ -105,7 +105,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
                     row = loads(line)
                 except ValueError:  # a blank line, or _parse_row names what is wrong
                     row = None
-                if type(row) is dict and _row_ok(row, required):
+                if type(row) is dict and _row_problem(row, required) is None:
                     rows.append(row)
                 elif line.strip():
                     rows.append(_parse_row(path, number, line, required))
@@ -116,28 +116,27 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _row_ok(row: dict[str, Any], required: tuple[str, ...]) -> bool:
-    """Whether ``_parse_row`` accepts the row (the checks without the messages, for every row that passes)."""
+def _row_problem(row: dict[str, Any], required: tuple[str, ...]) -> str | None:
+    """What is wrong with a parsed row (without its file and line), or None: a required field is missing, the line
+    numbers are not 1 <= start <= end, or ``path`` is not a string. The message is made only for a bad row."""
     for key in required:
         if row.get(key) is None:
-            return False
+            return f"field {key!r} is missing; {RUN_HINT}"
     start, end = row.get("start_line", 1), row.get("end_line", 1)
-    return (type(start) is int and type(end) is int and 1 <= start <= end
-            and ("path" not in required or isinstance(row["path"], str)))
+    if not (type(start) is int and type(end) is int and 1 <= start <= end):
+        return (f"start_line {start!r} and end_line {end!r} must be line numbers (1 or more, start <= end); "
+                f"{RUN_HINT}")
+    if "path" in required and not isinstance(row["path"], str):
+        return f"field 'path' must be a string, got {row['path']!r}"
+    return None
 
 
 def _parse_row(path: Path, number: int, line: str, required: tuple[str, ...]) -> dict[str, Any]:
     """One row, or ``ReportError`` naming file, line and what is wrong."""
     row = parse_object(line, f"{path}:{number}", ReportError, RUN_HINT)
-    for key in required:
-        if row.get(key) is None:
-            raise ReportError(f"{path}:{number}: field {key!r} is missing; {RUN_HINT}")
-    start, end = row.get("start_line", 1), row.get("end_line", 1)
-    if not (type(start) is int and type(end) is int and 1 <= start <= end):
-        raise ReportError(f"{path}:{number}: start_line {start!r} and end_line {end!r} must be line numbers "
-                          f"(1 or more, start <= end); {RUN_HINT}")
-    if "path" in required and not isinstance(row["path"], str):
-        raise ReportError(f"{path}:{number}: field 'path' must be a string, got {row['path']!r}")
+    problem = _row_problem(row, required)
+    if problem is not None:
+        raise ReportError(f"{path}:{number}: {problem}")
     return row
 
 
