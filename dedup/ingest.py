@@ -202,9 +202,14 @@ def decode_bytes(data: bytes) -> tuple[str, str, int] | Skipped:
         return data.decode("latin-1"), "latin-1", 0
 
 
+def universal_newlines(text: str) -> str:
+    """``text`` with every line end (``\r\n``, ``\r``) as ``\n``, as Python's text-mode files read it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def split_lines(text: str) -> tuple[str, ...]:
     """Split like Python's text-mode file iteration (universal newlines), without the line ends."""
-    lines = (text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text).split("\n")
+    lines = universal_newlines(text).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return tuple(lines)

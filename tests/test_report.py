@@ -538,3 +538,63 @@ def test_each_output_row_is_checked_and_a_bad_one_named_by_file_and_line(tmp_pat
         read_rows(path)
     path.write_text(f"{json.dumps(good)}\n\n  \n{json.dumps(good)}\n", encoding="utf-8")
     assert read_rows(path) == [good, good]
+
+
+@pytest.mark.parametrize("chars", [1, 40, 1 << 22])
+def test_rows_parsed_a_piece_at_a_time_are_the_rows_of_each_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 chars: int) -> None:
+    """Output rows are parsed a few MB of lines at a time: the same objects as one json.loads per line, however
+    the pieces fall; a piece with a blank or bad line is read line by line, and the bad line is named."""
+    from dedup.report import outputs
+
+    monkeypatch.setattr(outputs, "PARSE_CHARS", chars)
+    rng = random.Random(chars)
+    rows = [{"path": f"p{n % 3}.txt", "start_line": n + 1, "end_line": n + 1 + rng.randint(0, 2),
+             "label": rng.choice(["content", "boilerplate"]), "kind": rng.choice([None, "title", "é \u2028 ✓"])}
+            for n in range(200)]
+    lines = [json.dumps(row, ensure_ascii=rng.random() < 0.5) + "\n" for row in rows]
+    path = tmp_path / "blocks.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    assert outputs.read_rows(path) == [json.loads(line) for line in lines]
+    path.write_text("".join(lines[:50]) + "\n" + "".join(lines[50:]) + "\n", encoding="utf-8")
+    assert outputs.read_rows(path) == rows
+    for bad, message in [("{not json\n", "not valid JSON"), ('{"path": "a.txt"}\n', "field 'start_line'"),
+                         (lines[3].rstrip("\n") + ", " + lines[4], "not valid JSON")]:  # two rows on a line
+        at = rng.randint(1, 199)
+        path.write_text("".join(lines[:at]) + bad + "".join(lines[at + 1:]), encoding="utf-8")
+        with pytest.raises(ReportError, match=rf"blocks\.jsonl:{at + 1}: .*{re.escape(message)}"):
+            outputs.read_rows(path)
+
+
+def test_the_island_written_in_pieces_is_the_island() -> None:
+    """The data island is written a slice of each long list at a time: the pieces join to exactly
+    ``island_json`` of the whole, wherever the slices end (escaped text, nested lists, empty and short lists)."""
+    from dedup.report.render import island_pieces
+
+    rng = random.Random(5)
+    texts = [SCRIPT_PAYLOAD, IMG_PAYLOAD, LS, "\u2029", "&'", "plain", "", "é"]
+    data = {"strings": [rng.choice(texts) + str(n) for n in range(23)], "empty": [], "one": [1],
+            "pages": [[n, None, [n, n + 1], rng.choice(texts)] for n in range(9)], "format": 1,
+            "meta": {"b": [1, 2, 3], "a": "x</script>"}}
+    whole = str(island_json(data))
+    for items in range(1, 12):
+        assert "".join(island_pieces(data, items)) == whole
+    assert "<" not in whole and "\u2028" not in whole
+
+
+def test_input_lines_are_found_by_number_as_split_lines_numbers_them() -> None:
+    """The report looks JSONL records up by line number without splitting the whole file: the line, or None past
+    the last, as ``split_lines`` gives it, in any order of asking (\\r, \\r\\n, blank lines, no last line end)."""
+    from dedup.ingest import split_lines
+    from dedup.report.pages import LineCursor
+
+    rng = random.Random(11)
+    for case in range(300):
+        text = "".join(rng.choice(["a", "bc", "\n", "\r\n", "\r", " ", "\u2028", "\x0b"])
+                       for _ in range(rng.randint(0, 12)))
+        lines = split_lines(text)
+        cursor = LineCursor(text)
+        numbers = list(range(1, len(lines) + 3))
+        for number in numbers + rng.sample(numbers, len(numbers)):
+            assert cursor.line(number) == (lines[number - 1] if number <= len(lines) else None), (text, number)
+        assert cursor.lines() == lines

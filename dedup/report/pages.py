@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .. import formats
-from ..ingest import split_lines
+from ..ingest import split_lines, universal_newlines
 from ..records import Skipped
 from .outputs import Outputs, _is_int
 
@@ -54,8 +54,38 @@ def _sort_key(key: PageKey) -> tuple[str, int]:
     return key[0], key[1] or 0
 
 
+class LineCursor:
+    """The lines of a text, as ``split_lines`` numbers them, looked up by moving forward through the text: the
+    pages of a JSONL file are asked for in input order, so no list of all its lines is made (for a 300 MB file,
+    that list is another 300 MB of new memory)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = universal_newlines(text)
+        self.number, self.start = 1, 0  # line ``number`` starts at offset ``start``
+
+    def line(self, number: int) -> str | None:
+        """Line ``number`` (1-based), or None past the last line."""
+        text = self.text
+        if number < self.number:
+            self.number, self.start = 1, 0
+        while self.number < number:
+            end = text.find("\n", self.start)
+            if end < 0:
+                return None
+            self.number, self.start = self.number + 1, end + 1
+        if self.start >= len(text):  # after the last line end: split_lines has no line here
+            return None
+        end = text.find("\n", self.start)
+        return text[self.start:end if end >= 0 else len(text)]
+
+    def lines(self) -> tuple[str, ...]:
+        """All the lines, as ``split_lines`` gives them."""
+        return split_lines(self.text)
+
+
 class InputReader:
-    """Re-reads input files (each once) the way ingest did, resolving relative paths against ``root``."""
+    """Re-reads input files the way ingest did, resolving relative paths against ``root``: each once, when its
+    pages are asked for in input order (one file's text is held at a time)."""
 
     def __init__(self, root: Path, summary: dict[str, Any]) -> None:
         inputs = summary.get("inputs") if isinstance(summary.get("inputs"), dict) else {}
@@ -72,18 +102,19 @@ class InputReader:
                                                                                              "body")
         cap = ingest.get("max_line_chars")
         self.max_line_chars = cap if _is_int(cap) and cap > 0 else None
-        self._cache: dict[str, tuple[tuple[str, ...] | None, str | None, str | None]] = {}
+        self._file: tuple[str, LineCursor | None, str | None, str | None] | None = None  # the last file read
         self._formats: dict[str, bool] = {}
         self.verified: set[str] = set()  # files read with the SHA-256 the run recorded: the bytes it read
 
-    def file_lines(self, path: str) -> tuple[tuple[str, ...] | None, str, str | None]:
-        """(lines, status, note) of one input file, decoded as ingest decodes it."""
-        if path not in self._cache:
-            self._cache[path] = self._read(path)
-        lines, status, note = self._cache[path]
-        return lines, status or "ok", note
+    def file_text(self, path: str) -> tuple[LineCursor | None, str, str | None]:
+        """(its lines, status, note) of one input file, decoded as ingest decodes it."""
+        if self._file is None or self._file[0] != path:
+            self._file = None  # the last file's text goes before the next is read
+            self._file = (path, *self._read(path))
+        _, cursor, status, note = self._file
+        return cursor, status or "ok", note
 
-    def _read(self, path: str) -> tuple[tuple[str, ...] | None, str | None, str | None]:
+    def _read(self, path: str) -> tuple[LineCursor | None, str | None, str | None]:
         if self.listed is not None and path not in self.listed:
             return None, "missing", f"{path} is not among the inputs listed in summary.json"
         target = Path(path) if Path(path).is_absolute() else self.root / path
@@ -106,7 +137,7 @@ class InputReader:
                                      f"the run read it as {recorded}")
         if isinstance(expected, str):
             self.verified.add(path)
-        return split_lines(text), None, None
+        return LineCursor(text), None, None
 
     def _extracted(self, path: str) -> bool:
         """Whether a format reader extracted the pages of ``path`` (asked once per file, not once per page)."""
@@ -125,13 +156,15 @@ class InputReader:
             return None, "omitted", (f"{where}: text extracted by the {Path(path).suffix or 'format'} reader; the "
                                      "page view shows text and JSONL inputs only. Block line numbers are lines of "
                                      "the original file")
-        lines, status, note = self.file_lines(path)
-        if lines is None or record is None:
-            return lines, status, note
-        if record > len(lines):
-            return None, "changed", f"{path} changed since the run: it has {len(lines)} lines, record {record} is gone"
+        cursor, status, note = self.file_text(path)
+        if cursor is None or record is None:
+            return cursor.lines() if cursor is not None else None, status, note
+        line = cursor.line(record)
+        if line is None:
+            return None, "changed", (f"{path} changed since the run: it has {len(cursor.lines())} lines, record "
+                                     f"{record} is gone")
         try:
-            obj = json.loads(lines[record - 1])
+            obj = json.loads(line)
         except json.JSONDecodeError as err:
             return None, "changed", f"{path}:{record} changed since the run: not valid JSON now ({err.msg})"
         body = next((obj[k] for k in self.text_keys if k in obj), None) if isinstance(obj, dict) else None
