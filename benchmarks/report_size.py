@@ -91,6 +91,7 @@ class Fabric:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)  # of each input page file, as a run records it
 
 
 def _group(fab: Fabric, gid: str, text: str, label: str, kind: str | None, path: str, line: int, site: int) -> None:
@@ -179,7 +180,9 @@ def _write_page(root: Path, fab: Fabric, items: list[tuple[Story, str]], page_no
                              "kind": kind, "title": story.title, "words": sum(len(p.split()) for p in paras)})
     target = root / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    target.write_bytes(data)
+    fab.sha256[path] = hashlib.sha256(data).hexdigest()
 
 
 def _write_outputs(out: Path, fab: Fabric, stories: list[Story]) -> dict[str, int]:
@@ -225,7 +228,8 @@ def _write_outputs(out: Path, fab: Fabric, stories: list[Story]) -> dict[str, in
               "blocks": len(fab.blocks), "groups": len(groups), "lines": dict(sorted(lines.items())), "skipped": 0}
     summary = {"schema_version": 1, "counts": counts, "config": Config().to_dict(),
                "canonical_rule": "synthetic: the first copy in input order", "versions": {"benchmark": "1"},
-               "inputs": {"files": sorted(fab.files), "encodings": {f: "utf-8" for f in sorted(fab.files)}},
+               "inputs": {"files": sorted(fab.files), "encodings": {f: "utf-8" for f in sorted(fab.files)},
+                          "sha256": dict(sorted(fab.sha256.items()))},
                "skipped": [], "timings": {}, "files": hashes}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return counts

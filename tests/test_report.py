@@ -598,3 +598,14 @@ def test_input_lines_are_found_by_number_as_split_lines_numbers_them() -> None:
         for number in numbers + rng.sample(numbers, len(numbers)):
             assert cursor.line(number) == (lines[number - 1] if number <= len(lines) else None), (text, number)
         assert cursor.lines() == lines
+
+
+def test_the_fabricated_outputs_record_their_input_files_as_a_run_does(tmp_path: Path) -> None:
+    """The report benchmark's fabricated summary.json lists each input page file with its SHA-256, as a run's
+    does, so that the report reads them as a real run's report would (without checking each line again)."""
+    from benchmarks.report_size import fabricate
+
+    fabricate(tmp_path, tmp_path / "out", 40, 1)
+    inputs = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["inputs"]
+    assert len(inputs["files"]) > 1
+    assert inputs["sha256"] == {f: hashlib.sha256((tmp_path / f).read_bytes()).hexdigest() for f in inputs["files"]}
