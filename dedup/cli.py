@@ -74,15 +74,17 @@ def run_command(inputs: tuple[Path, ...], out: Path, config_path: Path | None, s
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--inputs-root", type=click.Path(path_type=Path, file_okay=False),
               help="Folder the run's relative input paths are resolved against (default: the current folder).")
-def report_command(out_dir: Path, inputs_root: Path | None) -> None:
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+def report_command(out_dir: Path, inputs_root: Path | None, quiet: bool) -> None:
     """Rebuild OUT_DIR/report.html from the output files of a run (and the inputs they name)."""
     from .report import ReportError, build_report
     from .write import recover
 
+    progress = None if quiet else (lambda msg: click.echo(f"dedup: {msg}", err=True))
     try:
         if out_dir.is_dir():
             recover(out_dir)
-        path = build_report(out_dir, inputs_root=inputs_root)
+        path = build_report(out_dir, inputs_root=inputs_root, progress=progress)
     except (ReportError, OutputError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"wrote {path}", err=True)

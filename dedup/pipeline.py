@@ -155,7 +155,7 @@ def _report_builder(timings: dict[str, float], progress: Progress | None, worker
 
     def build(staging: Path) -> None:
         with _timed(timings, "report", progress):
-            build_report(staging, workers=workers)
+            build_report(staging, workers=workers, progress=progress)
 
     return build
 

@@ -82,3 +82,23 @@ def test_every_command_is_documented_in_the_readme() -> None:
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--"):
                     assert opt in readme, f"dedup {name} {opt} is not in README.md"
+
+
+def test_the_report_tells_each_step_as_it_ends(tmp_path: Path) -> None:
+    """`dedup run` and `dedup report` say each step of the report (reading, pages, data, writing) with its time,
+    in order, before the report's stage line; `dedup report --quiet` says only where it wrote."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(ROOT / "seeds"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    steps = ["report: read 20 stories, 23 articles and ", "report: re-read 5 input pages, 5 with their text",
+             "report: built the page's data", "report: wrote report.html, "]
+    lines = [line[len("dedup: "):] for line in result.output.splitlines() if line.startswith("dedup: report")]
+    assert [line.startswith(step) for line, step in zip(lines, steps)] == [True] * 4, lines
+    assert all(re.search(r"\(\d+\.\d\ds\)$", line) for line in lines[:4]) and "(this pass:" in lines[4]
+    again = CliRunner().invoke(main, ["report", str(out)])
+    assert again.exit_code == 0 and [line[len("dedup: "):].split(" (")[0].split(",")[0] for line in
+                                     again.output.splitlines() if line.startswith("dedup: ")] == [
+        "report: read 20 stories", "report: re-read 5 input pages", "report: built the page's data",
+        "report: wrote report.html"]
+    quiet = CliRunner().invoke(main, ["report", str(out), "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output.strip() == f"wrote {out / 'report.html'}"
