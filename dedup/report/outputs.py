@@ -99,7 +99,7 @@ PARSE_CHARS = 1 << 22  # lines of about this many characters are parsed by one j
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of one output JSONL file, checked for the fields the report relies on.
 
-    Lines are parsed a few MB at a time as one JSON array (one call instead of one per line: ~40 % faster); where
+    Lines are parsed a few MB at a time as one JSON array (one call instead of one per line: a third faster); where
     such a piece does not give one good row per line, its lines are parsed one by one, and the first bad line is
     named. (A line split across two lines would pass only together with another holding two objects: a change
     that the SHA-256 check against summary.json catches before.)"""
