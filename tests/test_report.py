@@ -444,8 +444,9 @@ def test_pages_are_checked_line_by_line_where_the_run_recorded_no_input_hash(
 
 def test_readability_scored_by_a_process_of_its_own_is_the_same(evil_out: Path, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large runs score readability in a second process: the scores, and so the report's bytes, are those of
-    scoring in the report's own process; the process is gone when the report is built or fails."""
+    """Large runs score readability in a second process and compute the near copies' word diffs in a third: the
+    scores and diffs, and so the report's bytes, are those made in the report's own process (the fixture has a
+    near copy with a diff); the processes are gone when the report is built or fails."""
     import multiprocessing
 
     import dedup.report as report
@@ -458,7 +459,7 @@ def test_readability_scored_by_a_process_of_its_own_is_the_same(evil_out: Path, 
     out = tmp_path / "out"
     shutil.copytree(evil_out, out)
     single = build_report(out, workers=1).read_bytes()
-    monkeypatch.setattr(report, "READABILITY_PROCESS_MIN_ARTICLES", 0)
+    monkeypatch.setattr(report, "PROCESS_MIN_ARTICLES", 0)
     assert build_report(out, workers=2).read_bytes() == single
     (out / "corpus.jsonl").unlink()
     with pytest.raises(ReportError):

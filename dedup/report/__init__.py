@@ -38,7 +38,7 @@ from .pages import PageSource, load_pages
 from .render import island_json, render, write_atomic
 from .stats import Readability
 
-READABILITY_PROCESS_MIN_ARTICLES = 20_000  # below this, textstat is imported and run where the report is built
+PROCESS_MIN_ARTICLES = 20_000  # below this, the report is built by one process
 
 __all__ = ["DEFAULT_MAX_TEXT_BYTES", "REPORT_NAME", "Outputs", "PageSource", "ReportError", "build_data",
            "build_report", "island_json", "load_outputs", "load_pages", "render", "word_diff", "write_atomic"]
@@ -51,17 +51,18 @@ def build_report(out_dir: Path, *, inputs_root: Path | None = None,
     """Build ``out_dir/report.html`` from the output files in ``out_dir``; return its path.
 
     Relative input paths are resolved against ``inputs_root`` (default: the current folder, where ``dedup run``
-    was started). With ``workers`` > 1 (default: the CPUs available) and a run of
-    ``READABILITY_PROCESS_MIN_ARTICLES`` or more, readability is scored by a second process (``Readability``); the
-    report does not depend on it. ``progress`` is told each step as it ends (a 100k-article report takes ~15 s).
+    was started). With ``workers`` > 1 (default: the CPUs available) and a run of ``PROCESS_MIN_ARTICLES`` or more,
+    readability is scored by a second process (``Readability``) and the near copies' word diffs computed by a third
+    while the other rows are built; the report's bytes do not depend on it. ``progress`` is told each step as it ends (a 100k-article report takes ~15 s).
     Raises ``ReportError`` when an output file is missing or damaged.
     """
     if max_text_bytes < 0:
         raise ValueError(f"max_text_bytes={max_text_bytes}: give 0 or more bytes of page text to embed")
     out_dir = Path(out_dir)
     workers = default_workers() if workers is None else workers
+    workers = workers if _articles(out_dir) >= PROCESS_MIN_ARTICLES else 1
     step = _Steps(progress)
-    scorer = Readability(workers if _articles(out_dir) >= READABILITY_PROCESS_MIN_ARTICLES else 1)
+    scorer = Readability(workers)
     try:
         outputs = load_outputs(out_dir)
         step(f"read {len(outputs.corpus):,} stories, {len(outputs.occurrences):,} articles and "
@@ -70,7 +71,7 @@ def build_report(out_dir: Path, *, inputs_root: Path | None = None,
             stale.unlink(missing_ok=True)
         pages = load_pages(outputs, Path(inputs_root) if inputs_root is not None else Path.cwd())
         step(f"re-read {len(pages):,} input pages, {sum(p.lines is not None for p in pages):,} with their text")
-        data = build_data(outputs, pages, max_text_bytes=max_text_bytes, scorer=scorer)
+        data = build_data(outputs, pages, max_text_bytes=max_text_bytes, scorer=scorer, workers=workers)
         step("built the page's data")
     finally:
         scorer.close()

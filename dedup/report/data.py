@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from ..parallel import Beside
 from .outputs import Outputs, _finite, _int_or_zero, _is_int, _str_or_none
 from .pages import PageKey, PageSource, _page_key, occurrence_paragraphs
 from .stats import Readability, overview, readability_note, source_table
@@ -112,9 +113,10 @@ class Tables:
 
 
 def build_data(outputs: Outputs, pages: list[PageSource], *, max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
-               scorer: Readability | None = None) -> dict[str, Any]:
+               scorer: Readability | None = None, workers: int = 1) -> dict[str, Any]:
     """The JSON-ready data island: string table, pages, occurrences, stories, groups, templates, sources
-    (readability by ``scorer``, or here)."""
+    (readability by ``scorer``, or here). With ``workers`` > 1 the near copies' word diffs are computed by a
+    process of their own (``parallel.Beside``) while the other rows are built; the data is the same."""
     t = Tables()
     group_index = {row["group_id"]: i for i, row in enumerate(outputs.groups)}
     page_index = {(p.path, p.record): p.index for p in pages}
@@ -124,13 +126,25 @@ def build_data(outputs: Outputs, pages: list[PageSource], *, max_text_bytes: int
     page_occs: dict[int, list[int]] = defaultdict(list)
     for i, row in enumerate(outputs.occurrences):
         page_occs[page_index[_page_key(row)]].append(i)
-    sources, method = source_table(outputs, pages, scorer)
-    source_index = {row["path"]: i for i, row in enumerate(sources)}
-    page_rows = [_page_row(p, t, group_index, page_occs[p.index], source_index[p.path]) for p in pages]
-    occ_rows = _occurrence_rows(outputs, pages, page_index, story_index, t)
-    story_rows = _story_rows(outputs, pages, page_index, occ_index, t, max_text_bytes)
-    group_rows = [_group_row(g, t, page_index) for g in outputs.groups]
-    template_rows = _template_rows(outputs.templates, page_index) if outputs.templates is not None else None
+    near = _near_texts(outputs, pages, page_index)
+    pairs = [(i, texts) for i, texts in near.items() if isinstance(texts, tuple)]
+    diffs = Beside(near_diffs, [texts for _, texts in pairs], workers=workers)
+    try:
+        sources, method = source_table(outputs, pages, scorer)
+        source_index = {row["path"]: i for i, row in enumerate(sources)}
+        page_rows = [_page_row(p, t, group_index, page_occs[p.index], source_index[p.path]) for p in pages]
+        occ_rows = _occurrence_rows(outputs, page_index, story_index, t)
+        story_rows = _story_rows(outputs, pages, page_index, occ_index, t, max_text_bytes)
+        group_rows = [_group_row(g, t, page_index) for g in outputs.groups]
+        template_rows = _template_rows(outputs.templates, page_index) if outputs.templates is not None else None
+        for i, texts in near.items():
+            if isinstance(texts, str):
+                occ_rows[i][OCC_COLS.index("diff_note")] = texts
+        for (i, _), diff in zip(pairs, diffs.result()):
+            occ_rows[i][OCC_COLS.index("diff")] = diff
+    except BaseException:
+        diffs.cancel()
+        raise
     for row in [*outputs.groups, *(outputs.templates or [])]:
         t.kinds.code(_str_or_none(row.get("kind")))
     return {
@@ -184,35 +198,42 @@ def _intern(t: Tables, value: Any) -> int:
     return t.strings.add(value) if isinstance(value, str) else -1
 
 
-def _occurrence_rows(outputs: Outputs, pages: list[PageSource], page_index: dict[PageKey, int],
-                     story_index: dict[str, int], t: Tables) -> list[list[Any]]:
-    """One row per occurrence; near copies carry a word diff against their story's canonical text."""
-    corpus_text = {row["cluster_id"]: row.get("text") if isinstance(row.get("text"), str) else None
-                   for row in outputs.corpus}
+def _occurrence_rows(outputs: Outputs, page_index: dict[PageKey, int], story_index: dict[str, int], t: Tables
+                     ) -> list[list[Any]]:
+    """One row per occurrence; a near copy's word diff (or why there is none) is filled in by ``build_data``."""
     rows = []
     for row in outputs.occurrences:
-        p = page_index[_page_key(row)]
-        diff, diff_note = None, None
-        if row.get("match") == "near" and not row.get("canonical"):
-            diff, diff_note = _near_diff(row, pages[p], corpus_text.get(row["cluster_id"]))
         similarity = row.get("similarity")
-        rows.append([row["occurrence_id"], p, row["start_line"], row["end_line"], _intern(t, row.get("title")),
-                     story_index[row["cluster_id"]], 1 if row.get("canonical") else 0,
+        rows.append([row["occurrence_id"], page_index[_page_key(row)], row["start_line"], row["end_line"],
+                     _intern(t, row.get("title")), story_index[row["cluster_id"]], 1 if row.get("canonical") else 0,
                      round(float(similarity), 4) if _finite(similarity) else None, _str_or_none(row.get("match")),
-                     row.get("words") if _is_int(row.get("words")) else None, diff, diff_note])
+                     row.get("words") if _is_int(row.get("words")) else None, None, None])
     return rows
 
 
-def _near_diff(row: dict[str, Any], page: PageSource, canonical_text: str | None
-               ) -> tuple[list[list[Any]] | None, str | None]:
-    """Word diff of a near copy (its blocks are among its page's) against the canonical text, or the reason
-    there is none."""
-    if canonical_text is None:
-        return None, "the canonical text is missing from corpus.jsonl"
-    if page.lines is None:
-        return None, f"no diff: {page.note or 'the input page is unavailable'}"
-    copy_text = " ".join(occurrence_paragraphs(page.lines, page.blocks, row["occurrence_id"]))
-    return word_diff(canonical_text.split(), copy_text.split()), None
+def _near_texts(outputs: Outputs, pages: list[PageSource], page_index: dict[PageKey, int]
+                ) -> dict[int, tuple[str, str] | str]:
+    """For each near copy (by occurrence index): its story's canonical text and its own cleaned text (its content
+    blocks among its page's), or the reason there is no diff."""
+    corpus_text = {row["cluster_id"]: row.get("text") if isinstance(row.get("text"), str) else None
+                   for row in outputs.corpus}
+    near: dict[int, tuple[str, str] | str] = {}
+    for i, row in enumerate(outputs.occurrences):
+        if row.get("match") != "near" or row.get("canonical"):
+            continue
+        page, canonical = pages[page_index[_page_key(row)]], corpus_text.get(row["cluster_id"])
+        if canonical is None:
+            near[i] = "the canonical text is missing from corpus.jsonl"
+        elif page.lines is None:
+            near[i] = f"no diff: {page.note or 'the input page is unavailable'}"
+        else:
+            near[i] = canonical, " ".join(occurrence_paragraphs(page.lines, page.blocks, row["occurrence_id"]))
+    return near
+
+
+def near_diffs(pairs: list[tuple[str, str]]) -> list[list[list[Any]]]:
+    """``word_diff`` of the words of each (canonical text, copy text) pair."""
+    return [word_diff(canonical.split(), copy.split()) for canonical, copy in pairs]
 
 
 def word_diff(a: list[str], b: list[str], context: int = DIFF_CONTEXT_WORDS) -> list[list[Any]]:
