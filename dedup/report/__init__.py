@@ -53,8 +53,8 @@ def build_report(out_dir: Path, *, inputs_root: Path | None = None,
     Relative input paths are resolved against ``inputs_root`` (default: the current folder, where ``dedup run``
     was started). With ``workers`` > 1 (default: the CPUs available) and a run of ``PROCESS_MIN_ARTICLES`` or more,
     readability is scored by a second process (``Readability``) and the near copies' word diffs computed by a third
-    while the other rows are built; the report's bytes do not depend on it. ``progress`` is told each step as it ends (a 100k-article report takes ~15 s).
-    Raises ``ReportError`` when an output file is missing or damaged.
+    while the other rows are built; the report's bytes do not depend on it. ``progress`` is told each step as it
+    ends (a 100k-article report takes ~15 s). Raises ``ReportError`` when an output file is missing or damaged.
     """
     if max_text_bytes < 0:
         raise ValueError(f"max_text_bytes={max_text_bytes}: give 0 or more bytes of page text to embed")

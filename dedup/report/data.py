@@ -26,6 +26,7 @@ LABEL_ORDER = ("content", "boilerplate", "template", "duplicate-title")
 PAGE_COLS = ("source", "record", "status", "note", "lines", "line_count", "blocks", "occurrences")
 OCC_COLS = ("id", "page", "start", "end", "title", "story", "canonical", "similarity", "match", "words", "diff",
             "diff_note")
+DIFF_COL, DIFF_NOTE_COL = OCC_COLS.index("diff"), OCC_COLS.index("diff_note")
 STORY_COLS = ("cluster_id", "doc_id", "title", "occurrences", "text")
 STYLE_COLS = ("label", "kind", "reason", "group", "support")
 GROUP_COLS = ("group_id", "representative", "label", "kind", "support", "blocks", "wordings", "sites",
@@ -126,8 +127,7 @@ def build_data(outputs: Outputs, pages: list[PageSource], *, max_text_bytes: int
     page_occs: dict[int, list[int]] = defaultdict(list)
     for i, row in enumerate(outputs.occurrences):
         page_occs[page_index[_page_key(row)]].append(i)
-    near = _near_texts(outputs, pages, page_index)
-    pairs = [(i, texts) for i, texts in near.items() if isinstance(texts, tuple)]
+    notes, pairs = _near_texts(outputs, pages, page_index)
     diffs = Beside(near_diffs, [texts for _, texts in pairs], workers=workers)
     try:
         sources, method = source_table(outputs, pages, scorer)
@@ -137,11 +137,10 @@ def build_data(outputs: Outputs, pages: list[PageSource], *, max_text_bytes: int
         story_rows = _story_rows(outputs, pages, page_index, occ_index, t, max_text_bytes)
         group_rows = [_group_row(g, t, page_index) for g in outputs.groups]
         template_rows = _template_rows(outputs.templates, page_index) if outputs.templates is not None else None
-        for i, texts in near.items():
-            if isinstance(texts, str):
-                occ_rows[i][OCC_COLS.index("diff_note")] = texts
+        for i, note in notes.items():
+            occ_rows[i][DIFF_NOTE_COL] = note
         for (i, _), diff in zip(pairs, diffs.result()):
-            occ_rows[i][OCC_COLS.index("diff")] = diff
+            occ_rows[i][DIFF_COL] = diff
     except BaseException:
         diffs.cancel()
         raise
@@ -212,23 +211,25 @@ def _occurrence_rows(outputs: Outputs, page_index: dict[PageKey, int], story_ind
 
 
 def _near_texts(outputs: Outputs, pages: list[PageSource], page_index: dict[PageKey, int]
-                ) -> dict[int, tuple[str, str] | str]:
-    """For each near copy (by occurrence index): its story's canonical text and its own cleaned text (its content
-    blocks among its page's), or the reason there is no diff."""
+                ) -> tuple[dict[int, str], list[tuple[int, tuple[str, str]]]]:
+    """For the near copies (by occurrence index): why there is no diff, or their story's canonical text and their
+    own cleaned text (their content blocks among their page's), in occurrence order."""
     corpus_text = {row["cluster_id"]: row.get("text") if isinstance(row.get("text"), str) else None
                    for row in outputs.corpus}
-    near: dict[int, tuple[str, str] | str] = {}
+    notes: dict[int, str] = {}
+    pairs: list[tuple[int, tuple[str, str]]] = []
     for i, row in enumerate(outputs.occurrences):
         if row.get("match") != "near" or row.get("canonical"):
             continue
         page, canonical = pages[page_index[_page_key(row)]], corpus_text.get(row["cluster_id"])
         if canonical is None:
-            near[i] = "the canonical text is missing from corpus.jsonl"
+            notes[i] = "the canonical text is missing from corpus.jsonl"
         elif page.lines is None:
-            near[i] = f"no diff: {page.note or 'the input page is unavailable'}"
+            notes[i] = f"no diff: {page.note or 'the input page is unavailable'}"
         else:
-            near[i] = canonical, " ".join(occurrence_paragraphs(page.lines, page.blocks, row["occurrence_id"]))
-    return near
+            pairs.append((i, (canonical, " ".join(occurrence_paragraphs(page.lines, page.blocks,
+                                                                        row["occurrence_id"])))))
+    return notes, pairs
 
 
 def near_diffs(pairs: list[tuple[str, str]]) -> list[list[list[Any]]]:

@@ -36,7 +36,8 @@ ISLAND_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"
 def island_json(value: Any) -> Markup:
     """JSON safe inside ``<script type="application/json">``: no ``<``, ``>``, ``&``, ``'``, U+2028/2029 raw.
 
-    Registered as the template's ``tojson`` filter (jinja's own keeps U+2028/2029 raw when ensure_ascii is off).
+    (jinja's own ``tojson`` keeps U+2028/2029 raw when ensure_ascii is off.) ``island_pieces`` writes the page's
+    island with it, a slice at a time.
     """
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
     for raw, escaped in ISLAND_ESCAPES.items():
