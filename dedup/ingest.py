@@ -79,6 +79,8 @@ def _read_file(path: Path, config: IngestConfig, corpus: Corpus) -> None:
         except formats.MissingExtra as err:
             corpus.skipped.append(Skipped(where, None, str(err)))
         return
+    if path.suffix.lower() == ".jsonl" and _read_jsonl_streamed(path, where, config, corpus):
+        return
     try:
         data, truncated = read_capped(path, config.max_line_chars)
     except OSError as err:
@@ -215,9 +217,72 @@ def split_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
+STREAM_CHUNK = 8 << 20  # bytes ``_read_jsonl_streamed`` reads at a time
+_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _read_jsonl_streamed(path: Path, where: str, config: IngestConfig, corpus: Corpus) -> bool:
+    """Read a JSONL file that is plain UTF-8 a piece of whole lines at a time; whether it was.
+
+    The common case, read without holding the file's bytes, its decoded text and its lines whole beside the pages
+    (four copies of a large file, each in memory the process has not used before). The pages and records are
+    those of the whole-file path: a piece ends at a ``\n``, so no line, ``\r\n`` or UTF-8 sequence is cut, and
+    the lines are numbered on across pieces. Anything else (a byte-order mark, a NUL in the first 8 KB, a line
+    longer than ``ingest.max_line_chars``, bytes that are not UTF-8, an error while reading) undoes what this
+    file added and returns False: the whole-file path then decodes, truncates and records it."""
+    before = (len(corpus.pages), len(corpus.skipped))
+    corpus.encodings[where] = "utf-8"
+    digest = hashlib.sha256()
+    number, rest = 0, b""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(BINARY_SNIFF_BYTES)
+            if head.startswith(_BOMS) or b"\x00" in head:
+                raise _NotPlain
+            fh.seek(0)
+            while chunk := fh.read(STREAM_CHUNK):
+                digest.update(chunk)
+                cut = chunk.rfind(b"\n") + 1
+                piece, rest = (rest + chunk[:cut], chunk[cut:]) if cut else (b"", rest + chunk)
+                if len(rest) > config.max_line_chars:
+                    raise _NotPlain
+                if piece:
+                    number = _read_jsonl_piece(where, piece, number, config, corpus)
+        if rest:
+            _read_jsonl_piece(where, rest, number, config, corpus)
+    except (_NotPlain, UnicodeDecodeError, OSError):
+        del corpus.pages[before[0]:], corpus.skipped[before[1]:]
+        del corpus.encodings[where]
+        return False
+    corpus.digests[where] = digest.hexdigest()
+    return True
+
+
+class _NotPlain(Exception):
+    """A file ``_read_jsonl_streamed`` leaves to the whole-file path."""
+
+
+def _read_jsonl_piece(where: str, piece: bytes, number: int, config: IngestConfig, corpus: Corpus) -> int:
+    """The records of a piece of whole lines that follows line ``number``; returns the number of its last line.
+    Raises ``_NotPlain`` for a line longer than ``ingest.max_line_chars``, ``UnicodeDecodeError`` for bytes that
+    are not UTF-8."""
+    ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 0x0A)
+    if ends.size and max(int(ends[0]), int(np.diff(ends).max()) - 1 if ends.size > 1 else 0) > config.max_line_chars:
+        raise _NotPlain
+    lines = split_lines(piece.decode("utf-8"))
+    _read_jsonl_lines(where, lines, number, "utf-8", config, corpus)
+    return number + len(lines)
+
+
 def _read_jsonl(where: str, text: str, encoding: str, config: IngestConfig, corpus: Corpus) -> None:
     """One page per JSONL record; malformed records are skipped with file, line and reason."""
-    for number, line in enumerate(split_lines(text), start=1):
+    _read_jsonl_lines(where, split_lines(text), 0, encoding, config, corpus)
+
+
+def _read_jsonl_lines(where: str, lines: tuple[str, ...], number: int, encoding: str, config: IngestConfig,
+                      corpus: Corpus) -> None:
+    """The records of ``lines``, the first of them line ``number + 1`` of the file."""
+    for number, line in enumerate(lines, start=number + 1):
         if not line.strip():
             continue
         result = parse_record(line, config)

@@ -14,6 +14,7 @@ from dedup import Config, analyse, run
 from dedup import ingest
 from dedup.config import IngestConfig
 from dedup.ingest import decode_bytes, read_inputs, split_lines
+from dedup.records import Corpus
 
 BODY = ("The central bank raised its key interest rate by a quarter point on Tuesday, citing stubborn inflation "
         "and a tight labour market that showed few signs of cooling.")
@@ -131,6 +132,42 @@ def test_read_capped_matches_its_line_by_line_definition(tmp_path: Path, monkeyp
         with open(path, "rb") as fh:  # within the cap: read whole, not line by line
             whole = ingest._chunks_within_cap(fh, cap)
         assert (whole is not None) == (max(lengths) <= cap) and (whole is None or b"".join(whole) == data)
+
+
+def _jsonl_reading(path: Path, config: IngestConfig) -> tuple:
+    corpus = read_inputs([path], config)
+    return corpus.pages, corpus.skipped, corpus.encodings, corpus.digests
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 64, 1 << 20])
+def test_jsonl_read_in_pieces_equals_the_whole_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          chunk: int) -> None:
+    """A JSONL file read a piece of whole lines at a time gives the pages, skip records, encoding and digest of
+    the whole-file read, wherever the pieces end: ``\r``, ``\r\n`` and ``\u2028`` in and between records,
+    blank and bad lines, multi-byte UTF-8, a last line without a line end, lines at and past the cap; and files
+    it must leave to the whole-file read (a byte-order mark, a NUL, bytes that are not UTF-8) come out the same."""
+    config = IngestConfig(max_line_chars=120)
+    monkeypatch.setattr(ingest, "STREAM_CHUNK", chunk)
+    rng = random.Random(chunk)
+    parts = [json.dumps({"id": "a", "text": "Grain\r\nexports rose\n\nby 4%"}),
+             json.dumps({"title": "Caf\u00e9 \u201cnews\u201d", "text": "Prices\u2028fell\rsharply"}, ensure_ascii=False),
+             "", "   ", "{not json", "[1, 2]", json.dumps({"body": "no text key"}), json.dumps({"text": 5}),
+             json.dumps({"text": "x" * 100}), json.dumps({"text": "y" * 200})]
+    streamed = 0
+    for case in range(40):
+        lines = [rng.choice(parts) for _ in range(rng.randint(0, 7))]
+        ends = [rng.choice(["\n", "\n", "\r\n", "\r"]) for _ in lines]
+        data = "".join(line + end for line, end in zip(lines, ends)).encode()
+        data = data[:-1] if data and rng.random() < 0.3 else data
+        data = rng.choice([data] * 6 + [b"\xef\xbb\xbf" + data, data + b"\xff\n", b"\x00" + data])
+        path = tmp_path / f"{case}.jsonl"
+        path.write_bytes(data)
+        read = _jsonl_reading(path, config)
+        with monkeypatch.context() as whole:
+            whole.setattr(ingest, "_read_jsonl_streamed", lambda *args: False)
+            assert read == _jsonl_reading(path, config), data
+        streamed += ingest._read_jsonl_streamed(path, path.as_posix(), config, Corpus())
+    assert streamed >= 10  # the pieces were read, not only the whole file
 
 
 def test_broken_symlink_is_skipped(tmp_path: Path) -> None:
