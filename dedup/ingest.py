@@ -18,7 +18,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 import numpy as np
 
@@ -217,61 +217,75 @@ def split_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-STREAM_CHUNK = 8 << 20  # bytes ``_read_jsonl_streamed`` reads at a time
+STREAM_CHUNK = 8 << 20  # bytes ``utf8_pieces`` reads at a time
 _BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def _read_jsonl_streamed(path: Path, where: str, config: IngestConfig, corpus: Corpus) -> bool:
-    """Read a JSONL file that is plain UTF-8 a piece of whole lines at a time; whether it was.
+class NotPlainUTF8(Exception):
+    """A file ``utf8_pieces`` leaves to the whole-file read (``read_capped`` and ``decode_bytes``)."""
 
-    The common case, read without holding the file's bytes, its decoded text and its lines whole beside the pages
-    (four copies of a large file, each in memory the process has not used before). The pages and records are
-    those of the whole-file path: a piece ends at a ``\n``, so no line, ``\r\n`` or UTF-8 sequence is cut, and
-    the lines are numbered on across pieces. Anything else (a byte-order mark, a NUL in the first 8 KB, a line
-    longer than ``ingest.max_line_chars``, bytes that are not UTF-8, an error while reading) undoes what this
-    file added and returns False: the whole-file path then decodes, truncates and records it."""
+
+def utf8_pieces(path: Path, cap: int | None, digest: Any = None) -> Iterator[str]:
+    """The text of a plain UTF-8 file, a piece of whole lines at a time: each piece but the last ends at a
+    ``\n``, so no line, ``\r\n`` or UTF-8 sequence is cut, and ``split_lines`` of each piece, one after the
+    other, are the file's lines. ``digest`` (a hashlib object) is fed the file's bytes as they are read.
+
+    The common case, read without the file's bytes, its decoded text and its lines held whole (copies of a large
+    file, each in memory the process has not used before). Anything else raises ``NotPlainUTF8``, possibly after
+    some pieces: a byte-order mark or a NUL in the first 8 KB, a line longer than ``cap`` bytes (its line end not
+    counted), bytes that are not UTF-8. ``decode_bytes`` decodes such a file as strict UTF-8 too; read whole, the
+    others are decoded, or their lines capped, as that path does."""
+    rest = b""
+    with open(path, "rb") as fh:
+        head = fh.read(BINARY_SNIFF_BYTES)
+        if head.startswith(_BOMS) or b"\x00" in head:
+            raise NotPlainUTF8(path)
+        fh.seek(0)
+        while chunk := fh.read(STREAM_CHUNK):
+            if digest is not None:
+                digest.update(chunk)
+            cut = chunk.rfind(b"\n") + 1
+            piece, rest = (rest + chunk[:cut], chunk[cut:]) if cut else (b"", rest + chunk)
+            if cap is not None and len(rest) > cap:
+                raise NotPlainUTF8(path)
+            if piece:
+                yield _decoded_piece(piece, cap, path)
+    if rest:
+        yield _decoded_piece(rest, cap, path)
+
+
+def _decoded_piece(piece: bytes, cap: int | None, path: Path) -> str:
+    """A piece of whole lines decoded; ``NotPlainUTF8`` for a line longer than ``cap`` or bytes not UTF-8."""
+    if cap is not None:
+        ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 0x0A)
+        if ends.size and max(int(ends[0]), int(np.diff(ends).max()) - 1 if ends.size > 1 else 0) > cap:
+            raise NotPlainUTF8(path)
+    try:
+        return piece.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotPlainUTF8(path) from None
+
+
+def _read_jsonl_streamed(path: Path, where: str, config: IngestConfig, corpus: Corpus) -> bool:
+    """Read a JSONL file that is plain UTF-8 a piece of whole lines at a time (``utf8_pieces``); whether it was.
+    The pages and records are those of the whole-file path, the lines numbered on across pieces. A file that is
+    not plain UTF-8, or a read error, undoes what this file added and returns False: the whole-file path then
+    decodes, truncates and records it."""
     before = (len(corpus.pages), len(corpus.skipped))
     corpus.encodings[where] = "utf-8"
     digest = hashlib.sha256()
-    number, rest = 0, b""
+    number = 0
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(BINARY_SNIFF_BYTES)
-            if head.startswith(_BOMS) or b"\x00" in head:
-                raise _NotPlain
-            fh.seek(0)
-            while chunk := fh.read(STREAM_CHUNK):
-                digest.update(chunk)
-                cut = chunk.rfind(b"\n") + 1
-                piece, rest = (rest + chunk[:cut], chunk[cut:]) if cut else (b"", rest + chunk)
-                if len(rest) > config.max_line_chars:
-                    raise _NotPlain
-                if piece:
-                    number = _read_jsonl_piece(where, piece, number, config, corpus)
-        if rest:
-            _read_jsonl_piece(where, rest, number, config, corpus)
-    except (_NotPlain, UnicodeDecodeError, OSError):
+        for piece in utf8_pieces(path, config.max_line_chars, digest):
+            lines = split_lines(piece)
+            _read_jsonl_lines(where, lines, number, "utf-8", config, corpus)
+            number += len(lines)
+    except (NotPlainUTF8, OSError):
         del corpus.pages[before[0]:], corpus.skipped[before[1]:]
         del corpus.encodings[where]
         return False
     corpus.digests[where] = digest.hexdigest()
     return True
-
-
-class _NotPlain(Exception):
-    """A file ``_read_jsonl_streamed`` leaves to the whole-file path."""
-
-
-def _read_jsonl_piece(where: str, piece: bytes, number: int, config: IngestConfig, corpus: Corpus) -> int:
-    """The records of a piece of whole lines that follows line ``number``; returns the number of its last line.
-    Raises ``_NotPlain`` for a line longer than ``ingest.max_line_chars``, ``UnicodeDecodeError`` for bytes that
-    are not UTF-8."""
-    ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 0x0A)
-    if ends.size and max(int(ends[0]), int(np.diff(ends).max()) - 1 if ends.size > 1 else 0) > config.max_line_chars:
-        raise _NotPlain
-    lines = split_lines(piece.decode("utf-8"))
-    _read_jsonl_lines(where, lines, number, "utf-8", config, corpus)
-    return number + len(lines)
 
 
 def _read_jsonl(where: str, text: str, encoding: str, config: IngestConfig, corpus: Corpus) -> None:

@@ -583,22 +583,29 @@ def test_the_island_written_in_pieces_is_the_island() -> None:
     assert "<" not in whole and "\u2028" not in whole
 
 
-def test_input_lines_are_found_by_number_as_split_lines_numbers_them() -> None:
-    """The report looks JSONL records up by line number without splitting the whole file: the line, or None past
-    the last, as ``split_lines`` gives it, in any order of asking (\\r, \\r\\n, blank lines, no last line end)."""
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 20])
+def test_input_lines_are_found_by_number_as_split_lines_numbers_them(tmp_path: Path, chunk: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report looks JSONL records up by line number without splitting the whole file, in a decoded text or
+    in the file read again a piece at a time (pieces of ``chunk`` bytes and more): the line, or None past the
+    last, as ``split_lines`` gives it, in any order of asking (\\r, \\r\\n, blank lines, no last line end)."""
+    from dedup import ingest
     from dedup.ingest import split_lines
-    from dedup.report.pages import LineCursor
+    from dedup.report.pages import LineCursor, PieceCursor
 
+    monkeypatch.setattr(ingest, "STREAM_CHUNK", chunk)
     rng = random.Random(11)
+    path = tmp_path / "lines.jsonl"
     for case in range(300):
-        text = "".join(rng.choice(["a", "bc", "\n", "\r\n", "\r", " ", "\u2028", "\x0b"])
+        text = "".join(rng.choice(["a", "bc", "\n", "\r\n", "\r", " ", "\u2028", "\x0b", "\u00e9"])
                        for _ in range(rng.randint(0, 12)))
         lines = split_lines(text)
-        cursor = LineCursor(text)
-        numbers = list(range(1, len(lines) + 3))
-        for number in numbers + rng.sample(numbers, len(numbers)):
-            assert cursor.line(number) == (lines[number - 1] if number <= len(lines) else None), (text, number)
-        assert cursor.lines() == lines
+        path.write_bytes(text.encode("utf-8"))
+        for cursor in (LineCursor(text), PieceCursor(path, None)):
+            numbers = list(range(1, len(lines) + 3))
+            for number in numbers + rng.sample(numbers, len(numbers)):
+                assert cursor.line(number) == (lines[number - 1] if number <= len(lines) else None), (text, number)
+            assert cursor.lines() == lines
 
 
 def test_the_fabricated_outputs_record_their_input_files_as_a_run_does(tmp_path: Path) -> None:

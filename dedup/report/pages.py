@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .. import formats
-from ..ingest import split_lines, universal_newlines
+from ..ingest import NotPlainUTF8, split_lines, universal_newlines, utf8_pieces
 from ..records import Skipped
 from .outputs import Outputs, _is_int
 
@@ -83,6 +83,48 @@ class LineCursor:
         return split_lines(self.text)
 
 
+class PieceCursor:
+    """``LineCursor`` over a plain UTF-8 file read again a piece of whole lines at a time (``utf8_pieces``): no
+    more than a piece of its text is held. Asked for a line before the last one asked, it reads from the start."""
+
+    def __init__(self, path: Path, cap: int | None) -> None:
+        self.path, self.cap = path, cap
+        self._restart()
+
+    def _restart(self) -> None:
+        self.pieces = utf8_pieces(self.path, self.cap)
+        self.text = ""  # the current piece, line ends as ``\n``
+        self.number, self.start = 1, 0  # line ``number`` starts at offset ``start`` of the piece
+
+    def line(self, number: int) -> str | None:
+        """Line ``number`` (1-based), or None past the last line (or if the file can no longer be read so)."""
+        if number < self.number:
+            self._restart()
+        while True:
+            text = self.text
+            while self.number < number:
+                end = text.find("\n", self.start)
+                if end < 0:
+                    break
+                self.number, self.start = self.number + 1, end + 1
+            if self.start < len(text):  # on line ``number``, or on a last line without a line end before it
+                if self.number < number:
+                    return None
+                end = text.find("\n", self.start)
+                return text[self.start:end if end >= 0 else len(text)]
+            try:  # every piece but the last ends with a line end: the next line starts the next piece
+                piece = next(self.pieces, None)
+            except (NotPlainUTF8, OSError):
+                piece = None
+            if piece is None:
+                return None
+            self.text, self.start = universal_newlines(piece), 0
+
+    def lines(self) -> tuple[str, ...]:
+        """All the lines, as ``split_lines`` gives them."""
+        return tuple(line for piece in utf8_pieces(self.path, self.cap) for line in split_lines(piece))
+
+
 class InputReader:
     """Re-reads input files the way ingest did, resolving relative paths against ``root``: each once, when its
     pages are asked for in input order (one file's text is held at a time)."""
@@ -102,11 +144,11 @@ class InputReader:
                                                                                              "body")
         cap = ingest.get("max_line_chars")
         self.max_line_chars = cap if _is_int(cap) and cap > 0 else None
-        self._file: tuple[str, LineCursor | None, str | None, str | None] | None = None  # the last file read
+        self._file: tuple[str, LineCursor | PieceCursor | None, str | None, str | None] | None = None  # the last file read
         self._formats: dict[str, bool] = {}
         self.verified: set[str] = set()  # files read with the SHA-256 the run recorded: the bytes it read
 
-    def file_text(self, path: str) -> tuple[LineCursor | None, str, str | None]:
+    def file_text(self, path: str) -> tuple[LineCursor | PieceCursor | None, str, str | None]:
         """(its lines, status, note) of one input file, decoded as ingest decodes it."""
         if self._file is None or self._file[0] != path:
             self._file = None  # the last file's text goes before the next is read
@@ -114,12 +156,12 @@ class InputReader:
         _, cursor, status, note = self._file
         return cursor, status or "ok", note
 
-    def _read(self, path: str) -> tuple[LineCursor | None, str | None, str | None]:
+    def _read(self, path: str) -> tuple[LineCursor | PieceCursor | None, str | None, str | None]:
         if self.listed is not None and path not in self.listed:
             return None, "missing", f"{path} is not among the inputs listed in summary.json"
         target = Path(path) if Path(path).is_absolute() else self.root / path
         try:
-            digest, decoded = read_text_as_ingest(target, self.max_line_chars)
+            digest, decoded = self._read_plain_jsonl(path, target) or read_text_as_ingest(target, self.max_line_chars)
         except FileNotFoundError:
             return None, "missing", (f"input file {path} was not found under {self.root}; rebuild the report from "
                                      "the folder the run started in, or pass inputs_root (dedup report --inputs-root)")
@@ -137,7 +179,21 @@ class InputReader:
                                      f"the run read it as {recorded}")
         if isinstance(expected, str):
             self.verified.add(path)
-        return LineCursor(text), None, None
+        return (LineCursor(text) if text is not None else PieceCursor(target, self.max_line_chars)), None, None
+
+    def _read_plain_jsonl(self, path: str, target: Path) -> tuple[str, tuple[None, str]] | None:
+        """(SHA-256, (None, "utf-8")) of a JSONL file that ingest read a piece at a time (plain UTF-8), checked by
+        reading it through once; its lines are then read again, a piece at a time, by a ``PieceCursor``. None
+        for any other file (read whole, as ingest read it)."""
+        if not path.lower().endswith(".jsonl"):
+            return None
+        digest = hashlib.sha256()
+        try:
+            for _ in utf8_pieces(target, self.max_line_chars, digest):
+                pass
+        except NotPlainUTF8:
+            return None
+        return digest.hexdigest(), (None, "utf-8")
 
     def _extracted(self, path: str) -> bool:
         """Whether a format reader extracted the pages of ``path`` (asked once per file, not once per page)."""
