@@ -127,7 +127,8 @@ class PieceCursor:
 
 class InputReader:
     """Re-reads input files the way ingest did, resolving relative paths against ``root``: each once, when its
-    pages are asked for in input order (one file's text is held at a time)."""
+    pages are asked for in input order (one file's text is held at a time; of a plain UTF-8 JSONL file, one piece
+    of it: ``PieceCursor``)."""
 
     def __init__(self, root: Path, summary: dict[str, Any]) -> None:
         inputs = summary.get("inputs") if isinstance(summary.get("inputs"), dict) else {}
