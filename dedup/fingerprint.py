@@ -31,6 +31,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 
 from .normalize import word_string
+from .parallel import Rows
 
 EMPTY = np.uint32(0xFFFFFFFF)
 BLOCK_VALUES = 1 << 20  # permuted values per block in a batch (4 MiB of uint32)
@@ -329,7 +330,13 @@ class KeySignatures:
 
     def take(self, keys: Sequence[str]) -> np.ndarray:
         """The signatures of ``keys``, one row each; afterwards this holds none."""
-        rows = self.matrix[np.fromiter(map(self.index.__getitem__, keys), dtype=np.int64, count=len(keys))]
+        return self.rows(keys).gather()
+
+    def rows(self, keys: Sequence[str]) -> Rows:
+        """The signatures of ``keys`` as ``parallel.Rows``, for another process: gathered as they are sent, so
+        they are not copied here beside the matrix (which the ``Rows`` holds until then); afterwards this holds
+        none."""
+        rows = Rows(self.matrix, np.fromiter(map(self.index.__getitem__, keys), dtype=np.int64, count=len(keys)))
         self.index, self.matrix = {}, self.matrix[:0].copy()
         return rows
 

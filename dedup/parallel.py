@@ -296,11 +296,88 @@ class ShardStream:
             self._hidden.__exit__(None, None, None)
 
 
+ROWS_CHUNK = 4096  # rows ``Rows`` gathers and writes at a time
+
+
+class Rows:
+    """Rows ``index`` of ``matrix`` (a numpy array), gathered as they are sent: a ``Beside`` process receives
+    them as one array while this process gathers and writes ``ROWS_CHUNK`` rows at a time, so no second matrix
+    is made beside ``matrix`` here (``matrix[index]`` would copy them whole). ``gather()`` gives them in this
+    process (a function that may be handed either calls it).
+
+        >>> import numpy as np
+        >>> Rows(np.arange(6).reshape(3, 2), np.array([2, 0])).gather().tolist()
+        [[4, 5], [0, 1]]
+    """
+
+    def __init__(self, matrix: Any, index: Any) -> None:
+        self.matrix, self.index = matrix, index
+
+    def gather(self) -> Any:
+        """The rows, as one array."""
+        return self.matrix[self.index]
+
+    def chunks(self) -> Iterator[Any]:
+        """The rows, ``ROWS_CHUNK`` at a time (C-contiguous arrays)."""
+        for lo in range(0, len(self.index), ROWS_CHUNK):
+            yield self.matrix[self.index[lo:lo + ROWS_CHUNK]]
+
+
+class _RowsPickler(pickle.Pickler):
+    """Pickles ``Rows`` as a placeholder (shape and dtype) and lists them; their bytes follow the pickle."""
+
+    def __init__(self, file: Any, sent: list[Rows]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.sent = sent
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is not Rows:
+            return None
+        self.sent.append(obj)
+        return "rows", (len(obj.index), *obj.matrix.shape[1:]), obj.matrix.dtype.str
+
+
+def _send(pipe: Any, work: Any) -> None:
+    """Pickle ``work`` into ``pipe``, then the bytes of every ``Rows`` in it, gathered a chunk at a time."""
+    sent: list[Rows] = []
+    _RowsPickler(pipe, sent).dump(work)
+    for rows in sent:
+        for chunk in rows.chunks():
+            if chunk.nbytes:
+                pipe.write(memoryview(chunk).cast("B"))
+
+
+def _receive(pipe: Any) -> Any:
+    """What ``_send`` wrote: the work, each ``Rows`` in it a numpy array filled from the bytes that follow."""
+    import numpy as np
+
+    arrays: list[Any] = []
+
+    def new_array(pid: Any) -> Any:
+        kind, shape, dtype = pid
+        if kind != "rows":
+            raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
+        arrays.append(np.empty(shape, dtype=np.dtype(dtype)))
+        return arrays[-1]
+
+    unpickler = pickle.Unpickler(pipe)
+    unpickler.persistent_load = new_array  # type: ignore[method-assign]
+    work = unpickler.load()
+    for array in (a for a in arrays if a.nbytes):
+        view, got = memoryview(array).cast("B"), 0
+        while got < len(view):
+            n = pipe.readinto(view[got:])
+            if not n:
+                raise EOFError("the rows of a Rows argument ended early")
+            got += n
+    return work
+
+
 class Beside:
     """``fn(*args)`` computed by a process of its own while this one goes on; ``result()`` waits for it.
 
     The arguments are pickled into a pipe to the process as they are written (no copy of their bytes is made), and
-    are not kept here; the result comes back pickled. The process comes from ``_pool_context``, not forked from
+    are not kept here; a ``Rows`` among them arrives as an array, its rows gathered a chunk at a time as written; the result comes back pickled. The process comes from ``_pool_context``, not forked from
     this one, so it holds only what it was given (a fork would copy the pages this process keeps writing to); it
     may fork workers of its own (``map_shared``). With ``forked`` (where the platform has fork) the process is
     forked from this one instead: it reads ``fn`` and its arguments, and all they reach, from this process's
@@ -330,7 +407,7 @@ class Beside:
             theirs.close()
             try:  # pickled into the pipe as it goes: no copy of the arguments' bytes is made at either end
                 with open(self._conn.fileno(), "wb", closefd=False) as pipe:
-                    pickle.dump((fn, args), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    _send(pipe, (fn, args))
             except BaseException:
                 self._conn.close()  # the process reads an end of file and stops
                 self._process.join()
@@ -373,7 +450,7 @@ def _serve_call(conn: Any) -> None:
     """``Beside``'s process: read (fn, args), send back (failed, result or exception, CPU seconds spent)."""
     try:  # only the work comes this way, so reading ahead takes nothing else
         with open(conn.fileno(), "rb", closefd=False) as pipe:
-            fn, args = pickle.load(pipe)
+            fn, args = _receive(pipe)
     except (EOFError, pickle.UnpicklingError):  # the caller could not send its work
         return
     _reply(conn, fn, args)

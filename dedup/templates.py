@@ -245,11 +245,13 @@ class TemplateMiner:
         text_of = np.fromiter(map(lines.row.__getitem__, body), np.int64, len(body))
         keys, counts, flat, shared = _short_lines_and_openings(np.array(body, np.int64), text_of, lines,
                                                                config.template_min_support)
-        sigs = wordsets.take(keys) if wordsets is not None else None
-        packed = ["\n".join(keys), sigs, counts, flat]
+        apart = workers if len(keys) >= MIN_ITEMS else 1
+        # sent to the miner's process (a Beside of more than one worker always sends), the signatures are
+        # gathered as they are written: no copy is held here beside the matrix
+        sigs = None if wordsets is None else wordsets.rows(keys) if apart > 1 else wordsets.take(keys)
+        packed = [_joined_pieces(keys), sigs, counts, flat]
         del sigs, counts, flat
-        self._shapes = Beside(_packed_shapes, packed, fp, config, workers,
-                              workers=workers if len(keys) >= MIN_ITEMS else 1)
+        self._shapes = Beside(_packed_shapes, packed, fp, config, workers, workers=apart)
         del packed
         self.openings = [_stock_opening(members, {m: lines.lines[lines.row[m]] for m in members})
                          for _, members in shared]
@@ -318,15 +320,25 @@ def _shapes(keys: list[str], codes: list[Code], candidates: np.ndarray, blocks: 
     return shapes, labellable
 
 
+KEYS_PER_PIECE = 1024
+
+
+def _joined_pieces(keys: list[str]) -> list[str]:
+    """``keys`` (none empty, a token holds no newline) joined by newlines ``KEYS_PER_PIECE`` at a time: pieces
+    that pickle writes through its own small buffer. One string of them all would be copied whole as it is
+    pickled (a large ``str`` is written as a new ``bytes`` of its UTF-8), ~70 MB more at a 100k run's peak."""
+    return ["\n".join(keys[lo:lo + KEYS_PER_PIECE]) for lo in range(0, len(keys), KEYS_PER_PIECE)]
+
+
 def _packed_shapes(packed: list[Any], fp: Fingerprinter, config: BoilerplateConfig,
                    workers: int = 1) -> tuple[list[Template], list[set[int]]]:
-    """``template_shapes`` of ``packed``: the keys joined by newlines (a token holds none), their signatures (or
-    None), and the blocks of each as one array (``counts[i]`` for key i), a few objects to pickle where lists of
-    them would be millions. The list is emptied, so the signatures are let go once the candidates are found
-    (the miner's process goes on beside the run's other stages)."""
+    """``template_shapes`` of ``packed``: the keys joined by newlines a few at a time (``_joined_pieces``), their
+    signatures (or None), and the blocks of each as one array (``counts[i]`` for key i), a few objects to pickle
+    where lists of them would be millions. The list is emptied, so the signatures are let go once the candidates
+    are found (the miner's process goes on beside the run's other stages)."""
     keys, sigs, counts, blocks = packed
     packed.clear()
-    keys = keys.split("\n") if keys else []
+    keys = [key for piece in keys for key in piece.split("\n")]
     flat, ends = blocks.tolist(), np.cumsum(counts).tolist()
     members = [flat[end - count:end] for end, count in zip(ends, counts.tolist())]
     del blocks, flat

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from dedup import templates
+from dedup import parallel, templates
 from dedup.candidates import band_neighbours, band_pairs, band_params
 from dedup.config import BoilerplateConfig
-from dedup.fingerprint import Fingerprinter
+from dedup.fingerprint import Fingerprinter, KeySignatures
 from dedup.normalize import tokens
 from dedup.records import BlockNote
-from dedup.templates import TemplateMiner
+from dedup.templates import TemplateMiner, text_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 FP = Fingerprinter(num_perm=128, seed=1, shingle_size=5)
@@ -62,12 +62,21 @@ def edited_variants(rng: random.Random, bases: int, variants: int) -> list[tuple
     return sorted(q for q in seqs if len(q) >= templates.MIN_TOKENS)
 
 
-def mine(lines: list[str], ids: list[int] | None = None, workers: int = 1) -> list[templates.Template]:
-    """Templates of ``lines``, one line per article and story, block ``ids[i]`` holding line i."""
+def mine(lines: list[str], ids: list[int] | None = None, workers: int = 1,
+         wordsets: bool = False) -> list[templates.Template]:
+    """Templates of ``lines``, one line per article and story, block ``ids[i]`` holding line i; with
+    ``wordsets``, the word-set signatures handed to the miner as the run hands them (rows in another order than
+    the miner's)."""
     ids = ids if ids is not None else list(range(len(lines)))
     texts = {bid: line for bid, line in zip(ids, lines)}
     notes = [BlockNote(occurrence=bid) for bid in range(len(lines))]
-    miner = TemplateMiner(texts, notes, FP, BoilerplateConfig(), excluded=set(), workers=workers)
+    given: dict[str, object] = {}
+    if wordsets:
+        given["lines"] = text_lines(texts)
+        keys, sigs = templates.wordset_signatures_shard(given["lines"].lines[::-1], FP)  # type: ignore[attr-defined]
+        given["wordsets"] = KeySignatures(dict(zip(keys, range(len(keys)))), sigs)
+    miner = TemplateMiner(texts, notes, FP, BoilerplateConfig(), excluded=set(), workers=workers,
+                          **given)  # type: ignore[arg-type]
     return miner.for_clusters({bid: bid for bid in range(len(lines))})
 
 
@@ -236,6 +245,9 @@ def test_templates_mined_in_a_process_of_their_own_are_those_mined_here(monkeypa
     found = mine(lines, workers=2)
     assert [vars(t) for t in found] == [vars(t) for t in mine(lines, workers=1)]
     assert sum(t.kind == "template" for t in found) >= 2
+    monkeypatch.setattr(parallel, "ROWS_CHUNK", 7)  # the signatures sent as rows gathered 7 at a time
+    assert [vars(t) for t in mine(lines, workers=2, wordsets=True)] == [vars(t) for t in found]
+    assert [vars(t) for t in mine(lines, workers=1, wordsets=True)] == [vars(t) for t in found]
 
 
 def test_short_lines_and_openings_list_every_block_under_its_tokens() -> None:
@@ -291,7 +303,8 @@ def test_ranks_list_items_by_key_with_ties_in_input_order() -> None:
     assert ranks([("y", "x"), ("x",), ("x", "z")]).tolist() == [2, 0, 1]
 
 
-def test_packed_shapes_are_the_shapes_of_the_keys_and_let_their_inputs_go() -> None:
+def test_packed_shapes_are_the_shapes_of_the_keys_and_let_their_inputs_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(templates, "KEYS_PER_PIECE", 7)  # the keys sent in pieces of 7 (the last one shorter)
     lines = lookalike_corpus(fillers=120)
     blocks_of: dict[str, list[int]] = defaultdict(list)
     for bid, line in enumerate(lines):
@@ -300,7 +313,8 @@ def test_packed_shapes_are_the_shapes_of_the_keys_and_let_their_inputs_go() -> N
     members = [blocks_of[k] for k in keys]
     expected = templates.template_shapes(keys, None, members, FP, BoilerplateConfig())
     assert expected[0]  # the corpus has templates
-    packed = ["\n".join(keys), templates._wordset_signatures(keys, FP),
+    assert len(keys) % 7 and len(templates._joined_pieces(keys)) == -(-len(keys) // 7)
+    packed = [templates._joined_pieces(keys), templates._wordset_signatures(keys, FP),
               np.array([len(m) for m in members]), np.array([b for m in members for b in m])]
     assert templates._packed_shapes(packed, FP, BoilerplateConfig()) == expected
     assert packed == []
