@@ -170,10 +170,24 @@ class _NeighbourJob:
         columns = sigs[:, band * self.rows:(band + 1) * self.rows]
         bucket = _bucket_ids(_band_hash(columns))
         listed_pairs = [np.empty(0, dtype=np.int64)]
+        big: np.ndarray | None = None
         for ranked in self.by_rank:
+            if big is not None:  # a bucket of at most window + 1 rows gave all its pairs in the first order
+                ranked = ranked[big[ranked]]
+            else:
+                big = np.bincount(bucket)[bucket] > self.window + 1
             order, buckets = _listed_by_bucket(bucket, ranked)
+            if n <= np.iinfo(np.int32).max:  # the pairs' rows at half the width: millions of them a band
+                order = order.astype(np.int32)
             a, b = _run_pairs(order, buckets, None, self.window)
-            listed_pairs.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+            del order, buckets
+            code = np.minimum(a, b).astype(np.int64)
+            np.maximum(a, b, out=b)
+            del a
+            code *= n
+            code += b
+            del b
+            listed_pairs.append(code)
         codes = sorted_unique(np.concatenate(listed_pairs))
         del listed_pairs
         if self.compatible is not None and len(codes):

@@ -192,6 +192,34 @@ def test_rows_listed_by_bucket_as_a_stable_sort_of_their_keys_lists_them() -> No
     assert sorted(len(set(keys[order[buckets == k]].tolist())) for k in set(buckets.tolist())) == [1] * 40
 
 
+def neighbours_by_definition(sigs: np.ndarray, orders: list[np.ndarray], bands: int, rows: int, window: int,
+                             min_agreement: float) -> set[tuple[int, int]]:
+    """``band_neighbours``' pairs as its docstring defines them, by loops: rows that share a band's values and lie
+    within ``window`` places of each other when their bucket is listed in one of ``orders``, whose whole
+    signatures agree on at least ``min_agreement`` of the permutations."""
+    n, found = len(sigs), set()
+    for band in range(bands):
+        values = [tuple(r) for r in sigs[:, band * rows:(band + 1) * rows].tolist()]
+        for rank in orders:
+            buckets: dict[tuple, list[int]] = defaultdict(list)
+            for i in sorted(range(n), key=lambda i: rank[i]):
+                buckets[values[i]].append(i)
+            for listed in buckets.values():
+                for p, a in enumerate(listed):
+                    found.update((min(a, b), max(a, b)) for b in listed[p + 1:p + 1 + window])
+    return {(a, b) for a, b in found if (sigs[a] == sigs[b]).mean() >= min_agreement}
+
+
+@pytest.mark.parametrize("values", [3, 6, 12])  # buckets mostly larger than, around, within window + 1 rows
+def test_band_neighbours_are_the_pairs_their_definition_gives(values: int) -> None:
+    rng = np.random.default_rng(values)
+    sigs = rng.integers(0, values, size=(300, 16), dtype=np.uint32)
+    orders = [np.arange(300, dtype=np.int64), rng.permutation(300)]
+    got = band_neighbours(sigs, orders, 8, 2, window=3, min_agreement=0.15)
+    assert {tuple(p) for p in got.tolist()} == neighbours_by_definition(sigs, orders, 8, 2, 3, 0.15)
+    assert got.tolist() == sorted(got.tolist()) and len(got) > 30
+
+
 def test_band_neighbours_do_not_depend_on_the_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
     from dedup import candidates
 
