@@ -377,8 +377,8 @@ class Beside:
     """``fn(*args)`` computed by a process of its own while this one goes on; ``result()`` waits for it.
 
     The arguments are pickled into a pipe to the process as they are written (no copy of their bytes is made), and
-    are not kept here; a ``Rows`` among them arrives as an array, its rows gathered a chunk at a time as written; the result comes back pickled. The process comes from ``_pool_context``, not forked from
-    this one, so it holds only what it was given (a fork would copy the pages this process keeps writing to); it
+    are not kept here; a ``Rows`` among them arrives as an array, its rows gathered a chunk at a time as written;
+    the result comes back pickled. The process comes from ``_pool_context``, not forked from this one, so it holds only what it was given (a fork would copy the pages this process keeps writing to); it
     may fork workers of its own (``map_shared``). With ``forked`` (where the platform has fork) the process is
     forked from this one instead: it reads ``fn`` and its arguments, and all they reach, from this process's
     memory as it was at the fork, nothing pickled on the way in (for work over this process's data near the end

@@ -145,7 +145,8 @@ class InputReader:
                                                                                              "body")
         cap = ingest.get("max_line_chars")
         self.max_line_chars = cap if _is_int(cap) and cap > 0 else None
-        self._file: tuple[str, LineCursor | PieceCursor | None, str | None, str | None] | None = None  # the last file read
+        # the last file read
+        self._file: tuple[str, LineCursor | PieceCursor | None, str | None, str | None] | None = None
         self._formats: dict[str, bool] = {}
         self.verified: set[str] = set()  # files read with the SHA-256 the run recorded: the bytes it read
 
