@@ -378,8 +378,9 @@ class Beside:
 
     The arguments are pickled into a pipe to the process as they are written (no copy of their bytes is made), and
     are not kept here; a ``Rows`` among them arrives as an array, its rows gathered a chunk at a time as written;
-    the result comes back pickled. The process comes from ``_pool_context``, not forked from this one, so it holds only what it was given (a fork would copy the pages this process keeps writing to); it
-    may fork workers of its own (``map_shared``). With ``forked`` (where the platform has fork) the process is
+    the result comes back pickled. The process comes from ``_pool_context``, not forked from this one, so it holds
+    only what it was given (a fork would copy the pages this process keeps writing to); it may fork workers of its
+    own (``map_shared``). With ``forked`` (where the platform has fork) the process is
     forked from this one instead: it reads ``fn`` and its arguments, and all they reach, from this process's
     memory as it was at the fork, nothing pickled on the way in (for work over this process's data near the end
     of a run, when little else is written); it is killed if this process dies first (Linux).
