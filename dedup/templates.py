@@ -307,7 +307,23 @@ def template_shapes(keys: list[str], sigs: np.ndarray | None, blocks: list[list[
     return _shapes(keys, codes, _candidates(codes, sigs, fp, config.template_coverage), blocks, config, workers)
 
 
-def _shapes(keys: list[str], codes: list[Code], candidates: np.ndarray, blocks: list[list[int]],
+class _Slices(Sequence[list[int]]):
+    """The blocks of each key (``counts[i]`` of them for key i, one key after another in ``flat``), cut out as a
+    list when asked: the miner asks for the keys of its shapes only, and a list per key would be a million lists
+    held in its process beside the run."""
+
+    def __init__(self, flat: np.ndarray, counts: np.ndarray) -> None:
+        self.flat, self.ends = flat, np.cumsum(counts)
+        self.starts = self.ends - counts
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, i: int) -> list[int]:  # type: ignore[override]
+        return self.flat[int(self.starts[i]):int(self.ends[i])].tolist()
+
+
+def _shapes(keys: list[str], codes: list[Code], candidates: np.ndarray, blocks: Sequence[list[int]],
             config: BoilerplateConfig, workers: int = 1) -> tuple[list[Template], list[set[int]]]:
     """``template_shapes`` from the keys' codes and the LSH candidates among them."""
     pairs = _template_pairs(codes, candidates, config.template_coverage, workers)
@@ -339,9 +355,8 @@ def _packed_shapes(packed: list[Any], fp: Fingerprinter, config: BoilerplateConf
     keys, sigs, counts, blocks = packed
     packed.clear()
     keys = [key for piece in keys for key in piece.split("\n")]
-    flat, ends = blocks.tolist(), np.cumsum(counts).tolist()
-    members = [flat[end - count:end] for end, count in zip(ends, counts.tolist())]
-    del blocks, flat
+    members = _Slices(blocks, counts)
+    del blocks
     if sigs is None:
         sigs = _wordset_signatures(keys, fp)
     codes = _codes(keys)
