@@ -170,12 +170,11 @@ class _NeighbourJob:
         columns = sigs[:, band * self.rows:(band + 1) * self.rows]
         bucket = _bucket_ids(_band_hash(columns))
         listed_pairs = [np.empty(0, dtype=np.int64)]
-        big: np.ndarray | None = None
-        for ranked in self.by_rank:
-            if big is not None:  # a bucket of at most window + 1 rows gave all its pairs in the first order
+        # a bucket of at most window + 1 rows gives all its pairs in the first order: the others list larger ones
+        big = np.bincount(bucket)[bucket] > self.window + 1 if len(self.by_rank) > 1 else None
+        for k, ranked in enumerate(self.by_rank):
+            if k and big is not None:
                 ranked = ranked[big[ranked]]
-            else:
-                big = np.bincount(bucket)[bucket] > self.window + 1
             order, buckets = _listed_by_bucket(bucket, ranked)
             if n <= np.iinfo(np.int32).max:  # the pairs' rows at half the width: millions of them a band
                 order = order.astype(np.int32)
